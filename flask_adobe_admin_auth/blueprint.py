@@ -1,0 +1,250 @@
+"""The consent blueprint: connect, callback and disconnect."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from .callback import check_binding, read_parameters
+from .errors import ConsentRejected
+from .outcomes import (
+    ADOBE_OUTCOMES,
+    CSRF_FAILED,
+    NOT_CONNECTED,
+    REJECTED,
+    UNAVAILABLE,
+    adobe_outcome,
+)
+from .redirects import is_safe_path
+from .responses import render_outcome, unauthorized
+from .runtime import Runtime, get_runtime
+from .signals import consent_denied, consent_granted
+from .store import EVENT_DENIED, EVENT_DISCONNECTED, EVENT_REJECTED
+
+logger = logging.getLogger(__name__)
+
+blueprint = Blueprint("adobe_admin_auth", __name__, template_folder="templates")
+
+# Query parameter marking the callback's one same-site reload (see _bounce).
+BOUNCE_PARAMETER = "adobe_admin_auth_bounce"
+
+
+@blueprint.after_app_request
+def _save_browser_binding(response: Response) -> Response:
+    runtime = current_app.extensions.get("adobe_admin_auth")
+    if isinstance(runtime, Runtime):
+        return runtime.binding.save(response)
+    return response
+
+
+@blueprint.get("/connect")
+def connect() -> ResponseReturnValue:
+    """Start a consent flow and send the browser to Adobe's consent screen."""
+    runtime = get_runtime()
+    settings = runtime.settings
+    account_id = runtime.extension.load_account()
+    if account_id is None:
+        logger.info("Connect rejected: nobody is signed in")
+        return unauthorized()
+
+    next_url = request.args.get("next")
+    if next_url is not None and not is_safe_path(next_url, settings.max_param_length):
+        logger.info("Ignoring an off-site or malformed next target for account %s", account_id)
+        next_url = None
+
+    browser_id = runtime.binding.browser_id(create=True)
+    assert browser_id is not None
+    state, nonce = runtime.consent_requests.issue(
+        account_id=account_id, browser_id=browser_id, next_url=next_url
+    )
+    query = {
+        "client_id": settings.client_id,
+        "scope": settings.scope_param,
+        "state": state,
+        "nonce": nonce,
+        "redirect_uri": settings.redirect_uri or url_for(".callback", _external=True),
+    }
+    separator = "&" if "?" in settings.consent_url else "?"
+    logger.info("Consent flow started for account %s", account_id)
+
+    response = redirect(settings.consent_url + separator + urlencode(query))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@blueprint.get("/callback")
+def callback() -> ResponseReturnValue:
+    """Check Adobe's redirect back and store the consent when every check passes."""
+    runtime = get_runtime()
+    extension = runtime.extension
+    account_id = extension.load_account()
+
+    try:
+        params = read_parameters(runtime.settings)
+    except ConsentRejected as error:
+        return _reject(runtime, error, account_id=account_id)
+
+    browser_id = runtime.binding.browser_id(create=False)
+    cookies_missing = browser_id is None or account_id is None
+    if params.state is not None and cookies_missing and BOUNCE_PARAMETER not in request.args:
+        return _bounce()
+
+    if params.state is None:
+        if params.error is not None:
+            return _deny(runtime, params.error, account_id=account_id)
+        return _reject(
+            runtime,
+            ConsentRejected("The callback carries no state.", code="state_missing"),
+            account_id=account_id,
+        )
+
+    pending = runtime.consent_requests.consume(params.state)
+    if pending is None:
+        return _reject(
+            runtime,
+            ConsentRejected(
+                "The consent request is unknown, expired or already used.", code="state_unknown"
+            ),
+            account_id=account_id,
+        )
+
+    try:
+        check_binding(pending, browser_id=browser_id, account_id=account_id)
+    except ConsentRejected as error:
+        return _reject(runtime, error, account_id=pending.account_id)
+    assert account_id is not None
+
+    if params.error is not None:
+        return _deny(runtime, params.error, account_id=account_id)
+    if params.admin_consent == "false":
+        return _deny(runtime, "cancelled", account_id=account_id)
+    if params.admin_consent is None or params.id_token is None:
+        return _reject(
+            runtime,
+            ConsentRejected(
+                "The callback carries neither a consent nor an error.", code="consent_missing"
+            ),
+            account_id=account_id,
+        )
+
+    try:
+        verified = runtime.verifier.verify(params.id_token, nonce=pending.nonce)
+    except ConsentRejected as error:
+        return _reject(runtime, error, account_id=account_id)
+
+    consent, reconnected = runtime.store.grant(
+        account_id=account_id,
+        org_id=verified.org_id,
+        technical_account_id=verified.technical_account_id,
+        scopes=runtime.settings.scope_param,
+    )
+    runtime.forget_consents(account_id)
+    logger.info(
+        "Consent granted: account %s linked org %s (technical account %s, reconnected %s)",
+        account_id,
+        consent.org_id,
+        consent.technical_account_id,
+        reconnected,
+    )
+    consent_granted.send(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        consent=consent,
+        account_id=account_id,
+        org_id=consent.org_id,
+        reconnected=reconnected,
+    )
+    return redirect(_after(pending.next_url, runtime.settings.after_connect_endpoint))
+
+
+@blueprint.post("/disconnect")
+def disconnect() -> ResponseReturnValue:
+    """Revoke the signed-in account's consent locally (Adobe is not told)."""
+    runtime = get_runtime()
+    account_id = runtime.extension.load_account()
+    if account_id is None:
+        logger.info("Disconnect rejected: nobody is signed in")
+        return unauthorized()
+
+    if not runtime.binding.check_csrf_token(request.form.get("csrf_token")):
+        logger.warning(
+            "Disconnect rejected for account %s: missing or invalid CSRF token", account_id
+        )
+        return render_outcome(CSRF_FAILED, code="csrf_failed")
+
+    org_id = request.form.get("org_id") or None
+    if org_id is not None and len(org_id) > 255:
+        org_id = None
+    consent = runtime.store.active_consent(account_id, org_id)
+    if consent is None:
+        logger.info(
+            "Disconnect for account %s found no active consent (org %s)", account_id, org_id
+        )
+        return render_outcome(NOT_CONNECTED, code="not_connected")
+
+    runtime.revoke(consent, reason="disconnected", event_kind=EVENT_DISCONNECTED)
+    next_url = request.form.get("next")
+    return redirect(_after(next_url, runtime.settings.after_disconnect_endpoint))
+
+
+def _bounce() -> ResponseReturnValue:
+    # Browsers withhold SameSite=Strict cookies on the cross-site redirect from
+    # Adobe. A reload started by this page is same-site, so it carries them.
+    separator = "&" if request.query_string else "?"
+    target = request.full_path.rstrip("?") + separator + BOUNCE_PARAMETER + "=1"
+    logger.info("Callback arrived without session or binding cookie; reloading it same-site")
+    response = Response(render_template("adobe_admin_auth/bounce.html", target=target))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _after(next_url: str | None, endpoint: str | None) -> str:
+    if next_url and is_safe_path(next_url):
+        return next_url
+    if endpoint is not None:
+        return url_for(endpoint)
+    return request.script_root + "/"
+
+
+def _deny(runtime: Runtime, code: str, *, account_id: str | None) -> Response:
+    outcome = adobe_outcome(code)
+    reason = code if code in ADOBE_OUTCOMES else "unknown_error"
+    logger.info("Consent denied for account %s: %s (Adobe code %r)", account_id, reason, code)
+    if account_id is not None:
+        runtime.store.record_event(EVENT_DENIED, reason=reason, account_id=account_id)
+    consent_denied.send(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        account_id=account_id,
+        reason=reason,
+    )
+    return render_outcome(outcome, code=reason)
+
+
+def _reject(runtime: Runtime, error: ConsentRejected, *, account_id: str | None) -> Response:
+    logger.warning(
+        "Consent callback rejected: %s (account %s, org %s): %s",
+        error.code,
+        account_id,
+        error.org_id,
+        error.message,
+    )
+    # Only attributable rejections are audited, so anonymous garbage cannot
+    # grow the audit table.
+    if account_id is not None:
+        runtime.store.record_event(
+            EVENT_REJECTED, reason=error.code, account_id=account_id, org_id=error.org_id
+        )
+    consent_denied.send(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        account_id=account_id,
+        reason=error.code,
+    )
+    outcome = (
+        UNAVAILABLE if error.status == 503 else dataclasses.replace(REJECTED, status=error.status)
+    )
+    return render_outcome(outcome, code=error.code)

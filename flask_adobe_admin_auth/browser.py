@@ -1,0 +1,108 @@
+"""The browser binding cookie and the CSRF token derived from it.
+
+The cookie holds one random browser id, signed with the app's secret key, so
+its size stays fixed however many consent flows a browser starts. A pending
+consent request stores a hash of that id; the callback must come from the
+same browser. Disconnect forms carry a CSRF token tied to the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+
+from .consent_request import digest, new_browser_id, values_equal
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_BINDING_SALT = "flask-adobe-admin-auth.binding"
+_CSRF_SALT = "flask-adobe-admin-auth.csrf"
+_NEW_ID_KEY = "_adobe_admin_auth_new_browser_id"
+
+# The binding outlives any consent flow; a year keeps CSRF tokens of open
+# tabs valid without keeping anything secret for longer than the cookie.
+COOKIE_MAX_AGE = 365 * 24 * 3600
+CSRF_MAX_AGE = 24 * 3600
+
+
+def _secret_keys(app: Flask) -> Any:
+    # itsdangerous signs with the last key and accepts all of them.
+    fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
+    return [*fallbacks, app.config["SECRET_KEY"]]
+
+
+class BrowserBinding:
+    """Reads, creates and signs the browser id of the current request."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def browser_id(self, *, create: bool) -> str | None:
+        """Return this browser's id, creating one (sent with the response) when asked."""
+        new_id: str | None = g.get(_NEW_ID_KEY)
+        if new_id is not None:
+            return new_id
+
+        raw = request.cookies.get(self._settings.binding_cookie_name)
+        if raw:
+            try:
+                value = URLSafeSerializer(_secret_keys(current_app), salt=_BINDING_SALT).loads(raw)
+            except BadSignature:
+                logger.info("Ignoring a browser binding cookie with an invalid signature")
+            else:
+                if isinstance(value, str) and value:
+                    return value
+
+        if not create:
+            return None
+        new_id = new_browser_id()
+        setattr(g, _NEW_ID_KEY, new_id)
+        return new_id
+
+    def save(self, response: Response) -> Response:
+        """Send the cookie when this request created a browser id."""
+        new_id: str | None = g.get(_NEW_ID_KEY)
+        if new_id is None:
+            return response
+
+        settings = self._settings
+        secure = settings.binding_cookie_secure
+        if secure is None:
+            secure = request.is_secure or settings.binding_cookie_samesite == "None"
+        response.set_cookie(
+            settings.binding_cookie_name,
+            URLSafeSerializer(_secret_keys(current_app), salt=_BINDING_SALT).dumps(new_id),
+            max_age=COOKIE_MAX_AGE,
+            path="/",
+            secure=secure,
+            httponly=True,
+            samesite=settings.binding_cookie_samesite,
+        )
+        return response
+
+    def csrf_token(self) -> str:
+        """Return a CSRF token for forms that post to the consent blueprint."""
+        browser_id = self.browser_id(create=True)
+        assert browser_id is not None
+        return str(
+            URLSafeTimedSerializer(_secret_keys(current_app), salt=_CSRF_SALT).dumps(
+                digest(browser_id)
+            )
+        )
+
+    def check_csrf_token(self, token: str | None) -> bool:
+        """Whether ``token`` was issued to this browser within the last day."""
+        browser_id = self.browser_id(create=False)
+        if not token or browser_id is None or len(token) > 512:
+            return False
+        try:
+            signed = URLSafeTimedSerializer(_secret_keys(current_app), salt=_CSRF_SALT).loads(
+                token, max_age=CSRF_MAX_AGE
+            )
+        except BadSignature:
+            return False
+        return isinstance(signed, str) and values_equal(digest(browser_id), signed)

@@ -1,0 +1,102 @@
+"""View decorators: ``requires_consent`` and ``requires_customer_token``.
+
+Both work on plain and ``async def`` views. The hot path, a signed-in
+account with a cached consent and a cached token, reads only the cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import g
+from flask.typing import ResponseReturnValue
+
+from .errors import ConfigurationError, ConsentRevokedError, IMSUnavailable, TokenMintFailed
+from .responses import connect_required, ims_unavailable, unauthorized
+from .runtime import get_runtime
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONSENT_KEY = "_adobe_admin_auth_consent"
+TOKEN_KEY = "_adobe_admin_auth_token"
+
+
+def requires_consent(view: F) -> F:
+    """Run ``view`` only for a signed-in account with an active consent.
+
+    Inside the view, :data:`current_consent` is that consent. Without an
+    account the unauthorized handler answers; without a consent a browser
+    is sent to connect and a JSON client gets 403 with a ``connect_url``.
+    """
+    return _wrap(view, _load_consent)
+
+
+def requires_customer_token(view: F) -> F:
+    """Run ``view`` with an access token for the signed-in account's Adobe org.
+
+    Inside the view, :data:`current_consent` and :data:`current_token` are
+    set. When IMS rejects the org, its consent is revoked and the request is
+    answered as if there were no consent. When IMS is unreachable the answer
+    is 503 and the consent is left alone.
+    """
+
+    def load(_: Any) -> ResponseReturnValue | None:
+        refusal = _load_consent(None)
+        if refusal is not None:
+            return refusal
+        consent = g.get(CONSENT_KEY)
+        try:
+            token = get_runtime().get_token(consent.org_id)
+        except ConsentRevokedError:
+            g.pop(CONSENT_KEY, None)
+            return connect_required()
+        except IMSUnavailable:
+            return ims_unavailable()
+        except (TokenMintFailed, ConfigurationError) as error:
+            logger.error("No token for org %s: %s (%s)", consent.org_id, error.code, error)
+            return ims_unavailable()
+        setattr(g, TOKEN_KEY, token)
+        return None
+
+    return _wrap(view, load)
+
+
+def _load_consent(_: Any) -> ResponseReturnValue | None:
+    runtime = get_runtime()
+    account_id = runtime.extension.load_account()
+    if account_id is None:
+        return unauthorized()
+    consent = runtime.extension.select_consent(runtime.active_consents(account_id))
+    if consent is None:
+        logger.debug("Account %s has no active consent", account_id)
+        return connect_required()
+    setattr(g, CONSENT_KEY, consent)
+    return None
+
+
+def _wrap(view: F, before: Callable[[Any], ResponseReturnValue | None]) -> F:
+    if inspect.iscoroutinefunction(view):
+
+        @functools.wraps(view)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            refusal = before(None)
+            if refusal is not None:
+                return refusal
+            return await view(*args, **kwargs)
+
+        return cast(F, async_wrapper)
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        refusal = before(None)
+        if refusal is not None:
+            return refusal
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)

@@ -1,0 +1,161 @@
+"""Per-app state: the services one app's settings build, kept in ``app.extensions``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app
+
+from .browser import BrowserBinding
+from .cache import SharedCache
+from .consent_request import ConsentRequests, digest
+from .crypto import TokenCipher
+from .errors import NoActiveConsent
+from .jwks import JWKSClient
+from .models import Consent
+from .settings import Settings
+from .signals import consent_revoked, token_minted
+from .store import EVENT_TOKEN_REJECTED, ConsentStore
+from .token_endpoint import TokenFailure
+from .token_service import TokenService
+from .tokens import AccessToken
+from .verifier import IdTokenVerifier
+
+if TYPE_CHECKING:
+    from .extension import AdobeAdminAuth
+
+logger = logging.getLogger(__name__)
+
+EXTENSION_KEY = "adobe_admin_auth"
+
+
+class Runtime:
+    """Everything the extension built for one app."""
+
+    def __init__(
+        self,
+        *,
+        app: Flask,
+        extension: AdobeAdminAuth,
+        settings: Settings,
+        store: ConsentStore,
+        cache: SharedCache,
+        cipher: TokenCipher,
+    ) -> None:
+        self.extension = extension
+        self.settings = settings
+        self.store = store
+        self.cache = cache
+        self.binding = BrowserBinding(settings)
+        self.consent_requests = ConsentRequests(cache, settings.state_max_age)
+        self.jwks = JWKSClient(
+            url=settings.jwks_url,
+            cache=cache,
+            cache_timeout=settings.jwks_cache_timeout,
+            refetch_cooldown=settings.jwks_refetch_cooldown,
+            http_timeout=settings.http_timeout,
+        )
+        self.verifier = IdTokenVerifier(
+            jwks=self.jwks,
+            cache=cache,
+            client_id=settings.client_id,
+            issuers=settings.issuers,
+            leeway=settings.clock_leeway,
+            org_id_claim=settings.org_id_claim,
+            max_length=settings.max_id_token_length,
+        )
+        self.tokens = TokenService(
+            settings,
+            cache=cache,
+            cipher=cipher,
+            on_org_rejected=self._revoke_rejected_org,
+            on_minted=self._send_token_minted,
+        )
+        self._app = app
+
+    # Consents, cached for the request hot path
+
+    def active_consents(self, account_id: str) -> Sequence[Consent]:
+        """Return the account's active consents, from the cache when possible."""
+        key = "consents:" + digest(account_id)
+        cached = self.cache.get(key)
+        if isinstance(cached, list):
+            consents = [Consent.from_cache(item) for item in cached]
+            if all(consent is not None for consent in consents):
+                return [consent for consent in consents if consent is not None]
+
+        found = self.store.active_consents(account_id)
+        if self.settings.consent_cache_timeout > 0:
+            self.cache.set(
+                key,
+                [consent.to_cache() for consent in found],
+                timeout=self.settings.consent_cache_timeout,
+            )
+        return found
+
+    def forget_consents(self, account_id: str) -> None:
+        self.cache.delete("consents:" + digest(account_id))
+
+    def revoke(self, consent: Consent, *, reason: str, event_kind: str) -> bool:
+        """Revoke ``consent``, drop its cached state, and send ``consent_revoked`` once."""
+        changed = self.store.revoke(consent.id, reason=reason, event_kind=event_kind)
+        self.forget_consents(consent.account_id)
+        if not self.store.active_consents_for_org(consent.org_id):
+            self.tokens.invalidate(consent.org_id)
+        if changed:
+            logger.info(
+                "Consent %s of account %s for org %s revoked: %s",
+                consent.id,
+                consent.account_id,
+                consent.org_id,
+                reason,
+            )
+            consent_revoked.send(
+                self._app,
+                consent=consent,
+                account_id=consent.account_id,
+                org_id=consent.org_id,
+                reason=reason,
+            )
+        return changed
+
+    def get_token(self, org_id: str) -> AccessToken:
+        return self.tokens.get_token(org_id)
+
+    def require_active_org(self, org_id: str) -> None:
+        if not self.store.active_consents_for_org(org_id):
+            raise NoActiveConsent(f"No active consent for org {org_id}.", org_id=org_id)
+
+    # Hooks of the token service
+
+    def _revoke_rejected_org(self, org_id: str, failure: TokenFailure) -> None:
+        logger.warning(
+            "IMS rejected tokens for org %s (HTTP %s, error %s, x-debug-id %s); revoking its "
+            "consents",
+            org_id,
+            failure.status,
+            failure.error,
+            failure.debug_id,
+        )
+        for consent in self.store.active_consents_for_org(org_id):
+            self.revoke(consent, reason="token_rejected", event_kind=EVENT_TOKEN_REJECTED)
+        self.tokens.invalidate(org_id)
+
+    def _send_token_minted(self, token: AccessToken) -> None:
+        token_minted.send(self._app, org_id=token.org_id, token=token)
+
+
+def get_runtime(app: Flask | None = None) -> Runtime:
+    """Return the runtime of ``app`` (default: the current app).
+
+    :raises RuntimeError: when the extension was not initialised on that app.
+    """
+    target = app if app is not None else current_app
+    runtime = target.extensions.get(EXTENSION_KEY)
+    if not isinstance(runtime, Runtime):
+        raise RuntimeError(
+            "AdobeAdminAuth is not initialised on this app: call adobe.init_app(app) first."
+        )
+    return runtime
