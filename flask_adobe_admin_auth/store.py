@@ -1,8 +1,9 @@
 """Every query on the consent tables.
 
 The store works in sessions of its own on the app's engine, so it commits
-only what it wrote and never the app's pending work in ``db.session``.
-Instances it returns are detached and keep their loaded attributes.
+only what it wrote and never the app's pending work in ``db.session``. It
+returns frozen :class:`Consent` and :class:`ConsentEvent` records, not ORM
+rows, so callers can keep them after the session closes.
 """
 
 from __future__ import annotations
