@@ -14,7 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.engine import Dialect
 
 CONSENTS_TABLE = "adobe_consents"
 EVENTS_TABLE = "adobe_consent_events"
@@ -22,30 +21,23 @@ EVENTS_TABLE = "adobe_consent_events"
 STATUS_ACTIVE = "active"
 STATUS_REVOKED = "revoked"
 
+# A plain SQLAlchemy type, so that Alembic's generated scripts need no import
+# from this package. Records convert the values to aware UTC on the way out.
+_TIMESTAMP = sa.DateTime(timezone=True)
+
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
-    """A timezone-aware UTC datetime, also on databases that store naive values."""
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """Return ``value`` as an aware UTC datetime.
 
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given for a UTC column; pass an aware datetime")
-        return value.astimezone(dt.timezone.utc)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)  # type: ignore[no-any-return]
-        return value.astimezone(dt.timezone.utc)  # type: ignore[no-any-return]
+    SQLite stores no offset, so its values come back naive; they were written in UTC.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -76,10 +68,10 @@ class Consent:
             technical_account_id=row.technical_account_id,
             scopes=tuple(scope for scope in row.scopes.split(",") if scope),
             status=row.status,
-            granted_at=row.granted_at,
-            revoked_at=row.revoked_at,
+            granted_at=as_utc(row.granted_at),
+            revoked_at=None if row.revoked_at is None else as_utc(row.revoked_at),
             revoked_reason=row.revoked_reason,
-            updated_at=row.updated_at,
+            updated_at=as_utc(row.updated_at),
         )
 
     def to_cache(self) -> dict[str, Any]:
@@ -138,7 +130,7 @@ class ConsentEvent:
             org_id=row.org_id,
             kind=row.kind,
             reason=row.reason,
-            created_at=row.created_at,
+            created_at=as_utc(row.created_at),
         )
 
 
@@ -181,10 +173,10 @@ def _declare_models(db: SQLAlchemy) -> ModelClasses:
         technical_account_id = sa.Column(sa.String(255), nullable=False)
         scopes = sa.Column(sa.Text, nullable=False)
         status = sa.Column(sa.String(16), nullable=False, default=STATUS_ACTIVE)
-        granted_at = sa.Column(UTCDateTime, nullable=False, default=utc_now)
-        revoked_at = sa.Column(UTCDateTime, nullable=True)
+        granted_at = sa.Column(_TIMESTAMP, nullable=False, default=utc_now)
+        revoked_at = sa.Column(_TIMESTAMP, nullable=True)
         revoked_reason = sa.Column(sa.String(64), nullable=True)
-        updated_at = sa.Column(UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now)
+        updated_at = sa.Column(_TIMESTAMP, nullable=False, default=utc_now, onupdate=utc_now)
 
         @property
         def is_active(self) -> bool:
@@ -211,7 +203,7 @@ def _declare_models(db: SQLAlchemy) -> ModelClasses:
         org_id = sa.Column(sa.String(255), nullable=True)
         kind = sa.Column(sa.String(32), nullable=False)
         reason = sa.Column(sa.String(255), nullable=True)
-        created_at = sa.Column(UTCDateTime, nullable=False, default=utc_now)
+        created_at = sa.Column(_TIMESTAMP, nullable=False, default=utc_now)
 
         def __repr__(self) -> str:
             return (
