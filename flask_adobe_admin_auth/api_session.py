@@ -9,6 +9,7 @@ import requests
 from flask import Flask
 
 from .runtime import get_runtime
+from .tokens import AccessToken
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,10 @@ class AdobeAPISession(requests.Session):
 
     The session keeps a reference to the app, so it also works outside an
     app context, for example in a Celery task that created it inside one.
+
+    NOTE: the retry after a 401 sends ``data`` again. A body given as a
+    generator or an open file cannot be sent twice, so pass bytes, a dict
+    or ``json``.
     """
 
     def __init__(self, app: Flask, org_id: str) -> None:
@@ -34,7 +39,7 @@ class AdobeAPISession(requests.Session):
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        response = self._send_with_token(method, url, args, kwargs)
+        response, token = self._send_with_token(method, url, args, kwargs)
         if response.status_code != 401:
             return response
 
@@ -46,12 +51,14 @@ class AdobeAPISession(requests.Session):
         )
         response.close()
         with self.app.app_context():
-            get_runtime(self.app).tokens.invalidate(self.org_id)
-        return self._send_with_token(method, url, args, kwargs)
+            # Only this token is dropped: a concurrent caller may have replaced it already.
+            get_runtime(self.app).tokens.invalidate(self.org_id, only=token)
+        response, _ = self._send_with_token(method, url, args, kwargs)
+        return response
 
     def _send_with_token(
         self, method: str | bytes, url: str | bytes, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> requests.Response:
+    ) -> tuple[requests.Response, AccessToken]:
         with self.app.app_context():
             token = get_runtime(self.app).get_token(self.org_id)
         kwargs = dict(kwargs)
@@ -60,4 +67,4 @@ class AdobeAPISession(requests.Session):
         headers["x-api-key"] = self.client_id
         headers["x-gw-ims-org-id"] = self.org_id
         kwargs["headers"] = headers
-        return super().request(method, url, *args, **kwargs)
+        return super().request(method, url, *args, **kwargs), token

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +27,21 @@ logger = logging.getLogger(__name__)
 
 # A value never stays longer than this, whatever a caller asks.
 MAX_TIMEOUT = 30 * 24 * 3600
+
+# Seconds between two warnings about an unreachable cache backend.
+_WARNING_INTERVAL = 10.0
+
+
+def _backend_errors() -> tuple[type[Exception], ...]:
+    try:
+        import redis
+    except ImportError:
+        return (OSError,)
+    return (OSError, redis.RedisError)
+
+
+#: Errors a cache backend raises when its server cannot be reached.
+CACHE_ERRORS = _backend_errors()
 
 
 class JSONRedisSerializer(RedisSerializer):
@@ -92,6 +109,9 @@ class SharedCache:
         self.prefix = prefix
         self._redis: Any = backend._write_client if isinstance(backend, RedisCache) else None
         self._serializer: Any = getattr(backend, "serializer", None)
+        self._warning_lock = threading.Lock()
+        self._last_warning = 0.0
+        self._skipped_warnings = 0
 
     @property
     def is_shared(self) -> bool:
@@ -125,6 +145,52 @@ class SharedCache:
     def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` only for the caller that removed it."""
         return bool(self.backend.delete(self.prefix + key))
+
+    # Best-effort variants for values that can be rebuilt (tokens, consent
+    # lists): an unreachable backend reads as a miss and drops writes, so
+    # requests keep working from the database and IMS while Redis is down.
+
+    def try_get(self, key: str) -> Any:
+        """Like :meth:`get`, but ``None`` when the backend cannot be reached."""
+        try:
+            return self.get(key)
+        except CACHE_ERRORS as error:
+            self._warn_unreachable("read", key, error)
+            return None
+
+    def try_set(self, key: str, value: Any, timeout: float) -> bool:
+        """Like :meth:`set`, but ``False`` when the backend cannot be reached."""
+        try:
+            return self.set(key, value, timeout)
+        except CACHE_ERRORS as error:
+            self._warn_unreachable("write", key, error)
+            return False
+
+    def try_delete(self, key: str) -> bool:
+        """Like :meth:`delete`, but ``False`` when the backend cannot be reached."""
+        try:
+            return self.delete(key)
+        except CACHE_ERRORS as error:
+            self._warn_unreachable("delete", key, error)
+            return False
+
+    def _warn_unreachable(self, operation: str, key: str, error: Exception) -> None:
+        # One warning per interval, with the count of the ones left out, so
+        # that an outage does not flood the log with one line per request.
+        with self._warning_lock:
+            now = time.monotonic()
+            if now - self._last_warning < _WARNING_INTERVAL:
+                self._skipped_warnings += 1
+                return
+            skipped, self._skipped_warnings = self._skipped_warnings, 0
+            self._last_warning = now
+        logger.warning(
+            "Cache backend unreachable on %s of %r: %s (%d similar warnings left out)",
+            operation,
+            key.split(":", 1)[0],
+            type(error).__name__,
+            skipped,
+        )
 
     def pop(self, key: str) -> Any:
         """Read and remove ``key`` in one step; of concurrent callers, one gets the value."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ from .browser import BrowserBinding
 from .cache import SharedCache
 from .consent_request import ConsentRequests, digest
 from .crypto import TokenCipher
-from .errors import NoActiveConsent
+from .errors import ConsentRevokedError, NoActiveConsent
 from .jwks import JWKSClient
 from .models import Consent
 from .settings import Settings
@@ -29,6 +30,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "adobe_admin_auth"
+
+#: Seconds a process reuses an account's active consents without reading the
+#: shared cache. It bounds how long a revocation or disconnect in one worker
+#: goes unseen in the others.
+LOCAL_CONSENT_TTL = 2.0
+
+#: Accounts whose consents one process keeps at most; past it the snapshots start over.
+LOCAL_CONSENT_MAX_ACCOUNTS = 10_000
 
 
 class Runtime:
@@ -74,29 +83,64 @@ class Runtime:
             on_minted=self._send_token_minted,
         )
         self._app = app
+        # account id -> (monotonic expiry, active consents)
+        self._consent_snapshots: dict[str, tuple[float, Sequence[Consent]]] = {}
 
     # Consents, cached for the request hot path
 
     def active_consents(self, account_id: str) -> Sequence[Consent]:
-        """Return the account's active consents, from the cache when possible."""
-        key = "consents:" + digest(account_id)
-        cached = self.cache.get(key)
-        if isinstance(cached, list):
-            consents = [Consent.from_cache(item) for item in cached]
-            if all(consent is not None for consent in consents):
-                return [consent for consent in consents if consent is not None]
+        """Return the account's active consents, from a cache when possible.
 
-        found = self.store.active_consents(account_id)
-        if self.settings.consent_cache_timeout > 0:
-            self.cache.set(
-                key,
-                [consent.to_cache() for consent in found],
-                timeout=self.settings.consent_cache_timeout,
-            )
-        return found
+        The lookup tries three layers in turn: a snapshot in this process that lives
+        :data:`LOCAL_CONSENT_TTL` seconds, the shared cache
+        (``CONSENT_CACHE_TIMEOUT``), then the database. A grant, revocation or
+        disconnect clears the first two layers at once in the process that
+        made it, and other processes see it within :data:`LOCAL_CONSENT_TTL`.
+        """
+        now = time.monotonic()
+        snapshot = self._consent_snapshots.get(account_id)
+        if snapshot is not None and snapshot[0] > now:
+            return snapshot[1]
+
+        key = "consents:" + digest(account_id)
+        consents: Sequence[Consent] | None = self._read_cached_consents(key)
+        if consents is None:
+            consents = self.store.active_consents(account_id)
+            if self.settings.consent_cache_timeout > 0:
+                self.cache.try_set(
+                    key,
+                    [consent.to_cache() for consent in consents],
+                    timeout=self.settings.consent_cache_timeout,
+                )
+
+        # An empty list is not kept here: right after a grant in another
+        # worker, this process must not send the account back to connect.
+        ttl = min(LOCAL_CONSENT_TTL, self.settings.consent_cache_timeout)
+        if consents and ttl > 0:
+            if len(self._consent_snapshots) >= LOCAL_CONSENT_MAX_ACCOUNTS:
+                self._consent_snapshots.clear()
+            self._consent_snapshots[account_id] = (now + ttl, consents)
+        return consents
+
+    def _read_cached_consents(self, key: str) -> list[Consent] | None:
+        cached = self.cache.try_get(key)
+        if not isinstance(cached, list):
+            return None
+        consents = [Consent.from_cache(item) for item in cached]
+        if not all(consent is not None for consent in consents):
+            return None
+        return [consent for consent in consents if consent is not None]
 
     def forget_consents(self, account_id: str) -> None:
-        self.cache.delete("consents:" + digest(account_id))
+        """Drop the cached consents of ``account_id`` here and in the shared cache."""
+        self._consent_snapshots.pop(account_id, None)
+        self.cache.try_delete("consents:" + digest(account_id))
+
+    def forget_org_locally(self, org_id: str) -> None:
+        """Drop this process's consent snapshots that name ``org_id``."""
+        for account_id, (_, consents) in list(self._consent_snapshots.items()):
+            if any(consent.org_id == org_id for consent in consents):
+                self._consent_snapshots.pop(account_id, None)
 
     def revoke(self, consent: Consent, *, reason: str, event_kind: str) -> bool:
         """Revoke ``consent``, drop its cached state, and send ``consent_revoked`` once."""
@@ -122,7 +166,16 @@ class Runtime:
         return changed
 
     def get_token(self, org_id: str) -> AccessToken:
-        return self.tokens.get_token(org_id)
+        """Return a token for ``org_id``; on a revoked org also drop the local consent snapshots.
+
+        The worker that saw IMS reject the org revoked the consent; a worker
+        that only read that outcome must stop using its snapshot as well.
+        """
+        try:
+            return self.tokens.get_token(org_id)
+        except ConsentRevokedError:
+            self.forget_org_locally(org_id)
+            raise
 
     def require_active_org(self, org_id: str) -> None:
         if not self.store.active_consents_for_org(org_id):

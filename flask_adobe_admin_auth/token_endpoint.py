@@ -63,7 +63,7 @@ class TokenEndpoint:
         ) as session:
             session.register_compliance_hook("access_token_response", remember)
             try:
-                token: Any = session.fetch_token(
+                session.fetch_token(
                     self.url,
                     grant_type="client_credentials",
                     scope=self.scope,
@@ -71,46 +71,55 @@ class TokenEndpoint:
                     timeout=self.timeout,
                 )
             except requests.RequestException as error:
-                if responses:
-                    return _failure_from_response(responses[-1])
-                return TokenFailure(
-                    status=None,
-                    error=None,
-                    description=None,
-                    debug_id=None,
-                    retry_after=None,
-                    transport_error=type(error).__name__,
-                )
-            except (OAuthError, ValueError) as error:
-                if responses:
-                    return _failure_from_response(responses[-1])
-                return TokenFailure(
-                    status=None,
-                    error=getattr(error, "error", None),
-                    description=None,
-                    debug_id=None,
-                    retry_after=None,
-                    transport_error=type(error).__name__,
-                )
+                if not responses:
+                    return _transport_failure(type(error).__name__)
+            except (OAuthError, ValueError, TypeError, OverflowError) as error:
+                # Authlib raises on error responses and also on success
+                # responses whose expires_in it cannot read (such as "1e400").
+                # The captured response is read below in either case.
+                if not responses:
+                    return _transport_failure(type(error).__name__)
 
-        response = responses[-1] if responses else None
-        access_token = token.get("access_token") if isinstance(token, dict) else None
-        expires_in = _parse_expires_in(token.get("expires_in") if isinstance(token, dict) else None)
-        if not isinstance(access_token, str) or not access_token or expires_in is None:
-            logger.warning(
-                "IMS token response for org %s lacks access_token or a valid expires_in "
-                "(x-debug-id %s)",
-                org_id,
-                response.headers.get("x-debug-id") if response is not None else None,
-            )
-            return TokenFailure(
-                status=response.status_code if response is not None else None,
-                error="invalid_token_response",
-                description="the token response lacks access_token or a valid expires_in",
-                debug_id=response.headers.get("x-debug-id") if response is not None else None,
-                retry_after=None,
-            )
+        response = responses[-1]
+        if response.status_code != 200:
+            return _failure_from_response(response)
+        return _grant_from_response(response, org_id)
+
+
+def _transport_failure(name: str) -> TokenFailure:
+    return TokenFailure(
+        status=None,
+        error=None,
+        description=None,
+        debug_id=None,
+        retry_after=None,
+        transport_error=name,
+    )
+
+
+def _grant_from_response(response: requests.Response, org_id: str) -> TokenGrant | TokenFailure:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    access_token = body.get("access_token") if isinstance(body, dict) else None
+    expires_in = _parse_expires_in(body.get("expires_in") if isinstance(body, dict) else None)
+    if isinstance(access_token, str) and access_token and expires_in is not None:
         return TokenGrant(access_token=access_token, expires_in=expires_in)
+
+    debug_id = response.headers.get("x-debug-id")
+    logger.warning(
+        "IMS token response for org %s lacks access_token or a valid expires_in (x-debug-id %s)",
+        org_id,
+        debug_id,
+    )
+    return TokenFailure(
+        status=response.status_code,
+        error="invalid_token_response",
+        description="the token response lacks access_token or a valid expires_in",
+        debug_id=debug_id,
+        retry_after=None,
+    )
 
 
 def _failure_from_response(response: requests.Response) -> TokenFailure:
