@@ -18,7 +18,7 @@ from flask_adobe_admin_auth import AdobeAdminAuth, runtime
 from flask_adobe_admin_auth.cache import JSONRedisSerializer
 from flask_adobe_admin_auth.testing import LocalIMS
 
-from ..conftest import CACHE_URL, DATABASE_URL
+from ..conftest import CACHE_URL
 from .conftest import ORGS
 from .helpers import runtime_of, seed_consent
 
@@ -148,10 +148,7 @@ def test_local_revoke_seen_at_once(counted_app: tuple[Flask, CountingSimpleCache
     assert client.get("/reports").status_code == 302
 
 
-needs_shared_storage = pytest.mark.skipif(
-    CACHE_URL is None or DATABASE_URL is None,
-    reason="two apps share consents only through Redis and a shared database",
-)
+needs_shared_storage = pytest.mark.shared_storage
 
 
 @needs_shared_storage

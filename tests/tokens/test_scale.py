@@ -24,19 +24,11 @@ from flask import Flask
 
 from flask_adobe_admin_auth.testing import LocalIMS
 
-from ..conftest import CACHE_URL, DATABASE_URL
 from .apps import ACCOUNT_HEADER, CONFIG_ENV
 from .helpers import seed_consent
 from .test_single_flight import shared_config
 
-pytestmark = [
-    pytest.mark.scale,
-    pytest.mark.skipif(
-        CACHE_URL is None or DATABASE_URL is None,
-        reason="the scale test needs a shared database and Redis: set "
-        "ADOBE_ADMIN_AUTH_TEST_DATABASE_URL and ADOBE_ADMIN_AUTH_TEST_CACHE_URL",
-    ),
-]
+pytestmark = [pytest.mark.scale, pytest.mark.shared_storage]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4

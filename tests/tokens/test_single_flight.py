@@ -16,7 +16,6 @@ from flask_adobe_admin_auth import AdobeAdminAuthError, ConsentRevokedError
 from flask_adobe_admin_auth.store import EVENT_TOKEN_REJECTED
 from flask_adobe_admin_auth.testing import LocalIMS
 
-from ..conftest import CACHE_URL, DATABASE_URL
 from .conftest import ORGS
 from .helpers import runtime_of
 from .workers import fetch_tokens
@@ -24,11 +23,7 @@ from .workers import fetch_tokens
 AppBuilder = Callable[..., Flask]
 Outcome = tuple[str, str, str]
 
-needs_shared_storage = pytest.mark.skipif(
-    CACHE_URL is None or DATABASE_URL is None,
-    reason="needs ADOBE_ADMIN_AUTH_TEST_CACHE_URL (Redis) and ADOBE_ADMIN_AUTH_TEST_DATABASE_URL "
-    "so that processes share the cache and the consents",
-)
+needs_shared_storage = pytest.mark.shared_storage
 
 
 def fetch_in_threads(app: Flask, orgs: tuple[str, ...], threads: int) -> list[Outcome]:
