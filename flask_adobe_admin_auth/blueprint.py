@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as BaseResponse
 
-from .callback import check_binding, read_parameters
+from .callback import CallbackParameters, check_binding, read_parameters
 from .errors import ConsentRejected
 from .outcomes import (
     ADOBE_OUTCOMES,
@@ -29,8 +31,7 @@ logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("adobe_admin_auth", __name__, template_folder="templates")
 
-# Query parameter marking the callback's one same-site reload (see _bounce).
-BOUNCE_PARAMETER = "adobe_admin_auth_bounce"
+_R = TypeVar("_R", bound=BaseResponse)
 
 
 @blueprint.after_app_request
@@ -71,10 +72,7 @@ def connect() -> ResponseReturnValue:
     separator = "&" if "?" in settings.consent_url else "?"
     logger.info("Consent flow started for account %s", account_id)
 
-    response = redirect(settings.consent_url + separator + urlencode(query))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return _no_store(redirect(settings.consent_url + separator + urlencode(query)))
 
 
 @blueprint.get("/callback")
@@ -85,14 +83,14 @@ def callback() -> ResponseReturnValue:
     account_id = extension.load_account()
 
     try:
-        params = read_parameters(runtime.settings)
+        params = read_parameters(runtime.settings, request.query_string)
     except ConsentRejected as error:
         return _reject(runtime, error, account_id=account_id)
 
     browser_id = runtime.binding.browser_id(create=False)
     cookies_missing = browser_id is None or account_id is None
-    if params.state is not None and cookies_missing and BOUNCE_PARAMETER not in request.args:
-        return _bounce()
+    if params.state is not None and cookies_missing and not params.bounced:
+        return _bounce(params)
 
     if params.state is None:
         if params.error is not None:
@@ -158,7 +156,7 @@ def callback() -> ResponseReturnValue:
         org_id=consent.org_id,
         reconnected=reconnected,
     )
-    return redirect(_after(pending.next_url, runtime.settings.after_connect_endpoint))
+    return _no_store(redirect(_after(pending.next_url, runtime.settings.after_connect_endpoint)))
 
 
 @blueprint.post("/disconnect")
@@ -191,15 +189,23 @@ def disconnect() -> ResponseReturnValue:
     return redirect(_after(next_url, runtime.settings.after_disconnect_endpoint))
 
 
-def _bounce() -> ResponseReturnValue:
+def _bounce(params: CallbackParameters) -> Response:
     # Browsers withhold SameSite=Strict cookies on the cross-site redirect from
     # Adobe. A reload started by this page is same-site, so it carries them.
-    separator = "&" if request.query_string else "?"
-    target = request.full_path.rstrip("?") + separator + BOUNCE_PARAMETER + "=1"
+    # The target is rebuilt from the validated parameters only, so the page
+    # never echoes the rest of the query, and the state is not consumed yet.
+    query: dict[str, Any] = params.reload_query()
+    target = url_for(".callback", **query)
     logger.info("Callback arrived without session or binding cookie; reloading it same-site")
-    response = Response(render_template("adobe_admin_auth/bounce.html", target=target))
+    return _no_store(Response(render_template("adobe_admin_auth/bounce.html", target=target)))
+
+
+def _no_store(response: _R) -> _R:
+    # Callback URLs carry the state and the id_token: keep them out of caches,
+    # out of the Referer header of anything the next page loads, and out of frames.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

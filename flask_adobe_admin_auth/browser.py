@@ -9,10 +9,12 @@ same browser. Disconnect forms carry a CSRF token tied to the same id.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 
 from .consent_request import digest, new_browser_id, values_equal
 from .settings import Settings
@@ -35,11 +37,27 @@ def _secret_keys(app: Flask) -> Any:
     return [*fallbacks, app.config["SECRET_KEY"]]
 
 
-class BrowserBinding:
-    """Reads, creates and signs the browser id of the current request."""
+class _ClockedTimestampSigner(TimestampSigner):
+    """A timestamp signer that reads the time from an injectable clock."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, *args: Any, clock: Callable[[], float], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock())
+
+
+class BrowserBinding:
+    """Reads, creates and signs the browser id of the current request.
+
+    :param clock: returns the current Unix time in seconds and dates CSRF
+        tokens; tests replace the ``clock`` attribute to expire them.
+    """
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
         self._settings = settings
+        self.clock = clock
 
     def browser_id(self, *, create: bool) -> str | None:
         """Return this browser's id, creating one (sent with the response) when asked."""
@@ -88,11 +106,7 @@ class BrowserBinding:
         """Return a CSRF token for forms that post to the consent blueprint."""
         browser_id = self.browser_id(create=True)
         assert browser_id is not None
-        return str(
-            URLSafeTimedSerializer(_secret_keys(current_app), salt=_CSRF_SALT).dumps(
-                digest(browser_id)
-            )
-        )
+        return str(self._csrf_serializer().dumps(digest(browser_id)))
 
     def check_csrf_token(self, token: str | None) -> bool:
         """Whether ``token`` was issued to this browser within the last day."""
@@ -100,9 +114,15 @@ class BrowserBinding:
         if not token or browser_id is None or len(token) > 512:
             return False
         try:
-            signed = URLSafeTimedSerializer(_secret_keys(current_app), salt=_CSRF_SALT).loads(
-                token, max_age=CSRF_MAX_AGE
-            )
+            signed = self._csrf_serializer().loads(token, max_age=CSRF_MAX_AGE)
         except BadSignature:
             return False
         return isinstance(signed, str) and values_equal(digest(browser_id), signed)
+
+    def _csrf_serializer(self) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(
+            _secret_keys(current_app),
+            salt=_CSRF_SALT,
+            signer=_ClockedTimestampSigner,
+            signer_kwargs={"clock": self.clock},
+        )

@@ -13,6 +13,7 @@ import hmac
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ class PendingConsent:
 
 
 def new_browser_id() -> str:
+    """Return a random browser id with 256 bits of entropy."""
     return secrets.token_urlsafe(_TOKEN_BYTES)
 
 
@@ -52,11 +54,23 @@ def values_equal(expected: str | None, received: str | None) -> bool:
 
 
 class ConsentRequests:
-    """Issues and consumes pending consent requests in the shared cache."""
+    """Issues and consumes pending consent requests in the shared cache.
 
-    def __init__(self, cache: SharedCache, max_age: int) -> None:
+    A request expires twice over: the cache drops it after ``max_age``
+    seconds, and :meth:`consume` rejects one issued more than ``max_age``
+    seconds ago by ``clock``, so a cache that keeps values longer cannot
+    stretch the lifetime.
+
+    :param clock: returns the current Unix time in seconds; tests replace the
+        ``clock`` attribute to move time without sleeping.
+    """
+
+    def __init__(
+        self, cache: SharedCache, max_age: int, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self._cache = cache
         self._max_age = max_age
+        self.clock = clock
 
     def issue(self, *, account_id: str, browser_id: str, next_url: str | None) -> tuple[str, str]:
         """Store a new pending request and return its ``(state, nonce)``."""
@@ -67,7 +81,7 @@ class ConsentRequests:
             "account_id": account_id,
             "browser": digest(browser_id),
             "next": next_url,
-            "issued_at": time.time(),
+            "issued_at": self.clock(),
         }
         self._cache.set(self._key(state), record, timeout=self._max_age)
         return state, nonce
@@ -78,7 +92,8 @@ class ConsentRequests:
         pending = _parse(record)
         if pending is None:
             return None
-        if time.time() - pending.issued_at > self._max_age:
+        if self.clock() - pending.issued_at > self._max_age:
+            logger.info("Ignoring an expired pending consent request")
             return None
         return pending
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from .outcomes import UNAUTHORIZED, UNAVAILABLE, Outcome
 from .runtime import get_runtime
+
+# Characters a query keeps as they are; everything else, such as raw bytes
+# above 0x7f and control characters, is percent-encoded.
+_QUERY_SAFE = "!$%&'()*+,/:;=?@-._~"
 
 
 def prefers_json() -> bool:
@@ -34,7 +39,12 @@ def render_outcome(outcome: Outcome, *, code: str, **context: Any) -> Response:
         )
         response = make_response(html)
     response.status_code = outcome.status
+    # The page may be served at a callback URL that carries the state and the
+    # id_token, so neither a cache nor the Referer of a followed link may keep it.
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -71,5 +81,9 @@ def ims_unavailable() -> Response:
 
 
 def _current_path() -> str:
-    path = request.full_path
-    return path[:-1] if path.endswith("?") else path
+    # Werkzeug 3.1's ``request.full_path`` raises on raw query bytes that are
+    # not UTF-8. Percent-encoding them keeps any query usable as ``next``.
+    path = request.script_root + request.path
+    if not request.query_string:
+        return path
+    return path + "?" + quote(request.query_string, safe=_QUERY_SAFE)

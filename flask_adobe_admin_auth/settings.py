@@ -71,6 +71,12 @@ class Settings:
 def load_settings(config: Mapping[str, Any]) -> Settings:
     """Build :class:`Settings` from a Flask config, raising on the first invalid key.
 
+    Checks that guard the consent flow: an explicit ``REDIRECT_URI`` must use
+    https outside ``localhost``, ``127.0.0.1`` and ``::1``, and carry no
+    fragment or user info. ``BINDING_COOKIE_SAMESITE='Strict'`` logs a warning,
+    because browsers drop that cookie on Adobe's cross-site redirect and the
+    callback then needs one same-site reload to read it.
+
     :raises ConfigurationError: naming the key and how to fix it.
     """
     reader = _Reader(config)
@@ -186,6 +192,12 @@ def _check_redirect_uri(uri: str) -> None:
             "REDIRECT_URI",
             f"must use https outside localhost, got {uri!r}: Adobe accepts only https redirect "
             "URIs, and the id_token would cross the network in clear",
+        )
+    if parts.fragment or parts.username is not None or "#" in uri:
+        raise _error(
+            "REDIRECT_URI",
+            f"must not contain a fragment or user info, got {uri!r}: OAuth redirect URIs "
+            "cannot carry a fragment (RFC 6749, section 3.1.2)",
         )
     if len(uri) > 256:
         raise _error("REDIRECT_URI", "is longer than the 256 characters Adobe accepts")

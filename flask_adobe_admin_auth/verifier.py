@@ -134,7 +134,9 @@ class IdTokenVerifier:
             raise _reject("id_token_malformed", "The id_token is not a signed JWT.")
         try:
             header = json.loads(_b64decode(parts[0]))
-        except (ValueError, UnicodeError):
+        except (ValueError, UnicodeError, RecursionError):
+            # A header of thousands of nested brackets exhausts the json parser's
+            # recursion limit; it is garbage like any other undecodable header.
             raise _reject("id_token_malformed", "The id_token header does not decode.") from None
         if not isinstance(header, dict):
             raise _reject("id_token_malformed", "The id_token header is not a JSON object.")
