@@ -11,10 +11,12 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
+from .cache import CACHE_ERRORS
 from .callback import CallbackParameters, check_binding, read_parameters
 from .errors import ConsentRejected
 from .outcomes import (
     ADOBE_OUTCOMES,
+    CACHE_UNAVAILABLE,
     CSRF_FAILED,
     NOT_CONNECTED,
     REJECTED,
@@ -40,6 +42,21 @@ def _save_browser_binding(response: Response) -> Response:
     if isinstance(runtime, Runtime):
         return runtime.binding.save(response)
     return response
+
+
+def _cache_unreachable(error: Exception) -> ResponseReturnValue:
+    # State, nonce and replay markers live only in the shared cache, so the
+    # flow cannot go on safely without it. Nothing was stored.
+    logger.error(
+        "Consent flow step %s failed: the shared cache is unreachable (%s)",
+        request.endpoint,
+        type(error).__name__,
+    )
+    return render_outcome(CACHE_UNAVAILABLE, code="cache_unavailable")
+
+
+for _error_class in CACHE_ERRORS:
+    blueprint.register_error_handler(_error_class, _cache_unreachable)
 
 
 @blueprint.get("/connect")

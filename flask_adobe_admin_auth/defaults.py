@@ -60,8 +60,12 @@ MINT_LEASE_TIMEOUT = 30
 #: How long a request waits for another worker's mint before giving up.
 MINT_WAIT_TIMEOUT = 35
 
-#: How long the active consent of an account is cached for the hot path.
+#: How long the active consents of an account stay in the shared cache.
 CONSENT_CACHE_TIMEOUT = 300
+
+#: How long each process keeps its own copy of an account's active consents.
+#: Other processes see a revocation within this time, so keep it short.
+CONSENT_LOCAL_TIMEOUT = 2.0
 
 #: Claim name preferred for the org id (``orgId`` or ``org_id``).
 ORG_ID_CLAIM = "orgId"

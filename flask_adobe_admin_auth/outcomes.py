@@ -95,6 +95,15 @@ UNAVAILABLE = Outcome(
     "Try again in a few minutes.",
 )
 
+#: The shared cache that holds pending consent requests cannot be reached.
+CACHE_UNAVAILABLE = Outcome(
+    503,
+    "This app is temporarily unavailable",
+    "This app could not complete the request because one of its services is down. Nothing "
+    "was changed.",
+    "Try again in a few minutes; if it keeps failing, contact this app's support.",
+)
+
 #: No account is signed in and the app has no login endpoint configured.
 UNAUTHORIZED = Outcome(
     401,

@@ -31,11 +31,6 @@ logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "adobe_admin_auth"
 
-#: Seconds a process reuses an account's active consents without reading the
-#: shared cache. It bounds how long a revocation or disconnect in one worker
-#: goes unseen in the others.
-LOCAL_CONSENT_TTL = 2.0
-
 #: Accounts whose consents one process keeps at most; past it the snapshots start over.
 LOCAL_CONSENT_MAX_ACCOUNTS = 10_000
 
@@ -92,10 +87,10 @@ class Runtime:
         """Return the account's active consents, from a cache when possible.
 
         The lookup tries three layers in turn: a snapshot in this process that lives
-        :data:`LOCAL_CONSENT_TTL` seconds, the shared cache
+        ``CONSENT_LOCAL_TIMEOUT`` seconds, the shared cache
         (``CONSENT_CACHE_TIMEOUT``), then the database. A grant, revocation or
         disconnect clears the first two layers at once in the process that
-        made it, and other processes see it within :data:`LOCAL_CONSENT_TTL`.
+        made it, and other processes see it within ``CONSENT_LOCAL_TIMEOUT``.
         """
         now = time.monotonic()
         snapshot = self._consent_snapshots.get(account_id)
@@ -115,7 +110,7 @@ class Runtime:
 
         # An empty list is not kept here: right after a grant in another
         # worker, this process must not send the account back to connect.
-        ttl = min(LOCAL_CONSENT_TTL, self.settings.consent_cache_timeout)
+        ttl = min(self.settings.consent_local_timeout, self.settings.consent_cache_timeout)
         if consents and ttl > 0:
             if len(self._consent_snapshots) >= LOCAL_CONSENT_MAX_ACCOUNTS:
                 self._consent_snapshots.clear()

@@ -47,6 +47,7 @@ class Settings:
     mint_lease_timeout: int
     mint_wait_timeout: int
     consent_cache_timeout: int
+    consent_local_timeout: float
     org_id_claim: str
     org_rejection_errors: tuple[str, ...] | None
     binding_cookie_name: str
@@ -124,6 +125,9 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         mint_wait_timeout=reader.positive_int("MINT_WAIT_TIMEOUT", defaults.MINT_WAIT_TIMEOUT),
         consent_cache_timeout=reader.non_negative_int(
             "CONSENT_CACHE_TIMEOUT", defaults.CONSENT_CACHE_TIMEOUT
+        ),
+        consent_local_timeout=reader.non_negative_float(
+            "CONSENT_LOCAL_TIMEOUT", defaults.CONSENT_LOCAL_TIMEOUT
         ),
         org_id_claim=reader.choice("ORG_ID_CLAIM", defaults.ORG_ID_CLAIM, ("orgId", "org_id")),
         org_rejection_errors=reader.optional_string_list("ORG_REJECTION_ERRORS"),

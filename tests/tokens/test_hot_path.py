@@ -3,6 +3,7 @@ no shared cache and no network, and revocations reach it in time."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +15,7 @@ from cachelib.redis import RedisCache
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
-from flask_adobe_admin_auth import AdobeAdminAuth, runtime
+from flask_adobe_admin_auth import AdobeAdminAuth
 from flask_adobe_admin_auth.cache import JSONRedisSerializer
 from flask_adobe_admin_auth.testing import LocalIMS
 
@@ -119,8 +120,10 @@ def test_cold_request_queries_once(
 def test_snapshot_expires_after_ttl(
     counted_app: tuple[Flask, CountingSimpleCache], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runtime, "LOCAL_CONSENT_TTL", 0.05)
     app, cache = counted_app
+    shared_runtime = runtime_of(app)
+    shorter = dataclasses.replace(shared_runtime.settings, consent_local_timeout=0.05)
+    monkeypatch.setattr(shared_runtime, "settings", shorter)
     client = app.test_client()
     client.get("/login/account-0")
     client.get("/reports")
@@ -170,9 +173,8 @@ def test_grant_elsewhere_seen_at_once(make_app: AppBuilder, local_ims: LocalIMS)
 def test_revoke_elsewhere_seen_within_ttl(
     make_app: AppBuilder, local_ims: LocalIMS, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runtime, "LOCAL_CONSENT_TTL", 0.2)
-    worker_a = make_app()
-    worker_b = make_app()
+    worker_a = make_app(ADOBE_ADMIN_AUTH_CONSENT_LOCAL_TIMEOUT=0.2)
+    worker_b = make_app(ADOBE_ADMIN_AUTH_CONSENT_LOCAL_TIMEOUT=0.2)
     consent = seed_consent(worker_b, local_ims, "account-0", ORGS[0])
     client = worker_a.test_client()
     client.get("/login/account-0")
