@@ -131,6 +131,11 @@ class SharedCache:
         if seconds is None:
             self.backend.delete(self.prefix + key)
             return False
+        if self._redis is not None:
+            # cachelib 0.14 stores with SETEX, which redis-py 8 deprecates
+            # with a warning; SET with EX does the same.
+            name = self.backend._get_prefix() + self.prefix + key  # type: ignore[attr-defined]
+            return bool(self._redis.set(name, self._serializer.dumps(value), ex=seconds))
         return bool(self.backend.set(self.prefix + key, value, timeout=seconds))
 
     def add(self, key: str, value: Any, timeout: float) -> bool:
