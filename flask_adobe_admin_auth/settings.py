@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from . import defaults
 from .errors import ConfigurationError
@@ -16,6 +18,31 @@ PREFIX = "ADOBE_ADMIN_AUTH_"
 logger = logging.getLogger(__name__)
 
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+#: Upper bound of every duration. Socket and lock timeouts raise OverflowError
+#: above ``threading.TIMEOUT_MAX`` (about 292 years on 64-bit CPython 3.11 on
+#: Linux), and no setting here needs more than a year.
+MAX_SECONDS = 365 * 24 * 3600
+
+#: ``secrets.token_urlsafe(32)`` gives the extension's own state values 43
+#: characters, so this floor leaves room above them.
+MIN_STATE_LENGTH = 64
+
+#: IMS id_tokens are RS256 JWTs, whose signature alone is 342 characters.
+MIN_ID_TOKEN_LENGTH = 1024
+
+# Keys whose values must never appear in a message.
+_SECRET_KEYS = frozenset({"CLIENT_SECRET", "CLIENT_SECRETS", "TOKEN_ENCRYPTION_KEYS"})
+
+# A cookie name is an RFC 6265 token: no separators, spaces or control characters.
+_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+# The user info of a URL, which may contain a password.
+_USER_INFO = re.compile(r"//[^/?#]*@")
+
+# Characters that would turn the blueprint's mount point into a URL variable,
+# a query or a fragment.
+_URL_PREFIX_FORBIDDEN = re.compile(r"[<>?#\s]")
 
 
 @dataclass(frozen=True)
@@ -72,21 +99,22 @@ class Settings:
 def load_settings(config: Mapping[str, Any]) -> Settings:
     """Build :class:`Settings` from a Flask config, raising on the first invalid key.
 
-    Checks that guard the consent flow: an explicit ``REDIRECT_URI`` must use
-    https outside ``localhost``, ``127.0.0.1`` and ``::1``, and carry no
-    fragment or user info. ``BINDING_COOKIE_SAMESITE='Strict'`` logs a warning,
-    because browsers drop that cookie on Adobe's cross-site redirect and the
-    callback then needs one same-site reload to read it.
+    Besides types and ranges, it rejects values that would only fail later,
+    on requests. Examples are endpoint URLs that use http outside
+    ``localhost``, ``127.0.0.1`` and ``::1``, callback limits too small for
+    real values, a refresh margin not below the token lifetime, and a
+    ``SameSite=None`` binding cookie that is not ``Secure``.
+    ``BINDING_COOKIE_SAMESITE='Strict'`` only logs a warning, because browsers
+    drop that cookie on Adobe's cross-site redirect and the callback then needs
+    one same-site reload to read it.
 
-    :raises ConfigurationError: naming the key and how to fix it.
+    :raises ConfigurationError: naming the key, the value received and how to fix it.
     """
     reader = _Reader(config)
 
     client_id = reader.required_string("CLIENT_ID")
     secrets = _client_secrets(reader)
-    scopes = reader.string_list("SCOPES", defaults.SCOPES)
-    if "openid" not in scopes:
-        raise _error("SCOPES", "must contain 'openid', because the consent flow needs an id_token")
+    scopes = _scopes(reader)
 
     redirect_uri = reader.optional_string("REDIRECT_URI")
     if redirect_uri is not None:
@@ -97,10 +125,25 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         client_secrets=secrets,
         scopes=scopes,
         redirect_uri=redirect_uri,
-        consent_url=reader.url("CONSENT_URL", defaults.CONSENT_URL),
-        token_url=reader.url("TOKEN_URL", defaults.TOKEN_URL),
-        jwks_url=reader.url("JWKS_URL", defaults.JWKS_URL),
-        issuers=reader.string_list("ISSUER", defaults.ISSUER),
+        consent_url=_endpoint_url(
+            reader,
+            "CONSENT_URL",
+            defaults.CONSENT_URL,
+            "the state and nonce of every consent flow would cross the network in clear",
+        ),
+        token_url=_endpoint_url(
+            reader,
+            "TOKEN_URL",
+            defaults.TOKEN_URL,
+            "the client secret is posted to it and would cross the network in clear",
+        ),
+        jwks_url=_endpoint_url(
+            reader,
+            "JWKS_URL",
+            defaults.JWKS_URL,
+            "anyone on the network path could replace the signing keys and forge id_tokens",
+        ),
+        issuers=_issuers(reader),
         url_prefix=_url_prefix(reader),
         login_endpoint=reader.optional_string("LOGIN_ENDPOINT"),
         after_connect_endpoint=reader.optional_string("AFTER_CONNECT_ENDPOINT"),
@@ -112,7 +155,9 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         ),
         token_max_lifetime=reader.positive_int("TOKEN_MAX_LIFETIME", defaults.TOKEN_MAX_LIFETIME),
         http_timeout=reader.positive_float("HTTP_TIMEOUT", defaults.HTTP_TIMEOUT),
-        http_max_attempts=reader.positive_int("HTTP_MAX_ATTEMPTS", defaults.HTTP_MAX_ATTEMPTS),
+        http_max_attempts=reader.positive_int(
+            "HTTP_MAX_ATTEMPTS", defaults.HTTP_MAX_ATTEMPTS, unit="attempts"
+        ),
         http_max_retry_time=reader.positive_float(
             "HTTP_MAX_RETRY_TIME", defaults.HTTP_MAX_RETRY_TIME
         ),
@@ -131,25 +176,35 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
         ),
         org_id_claim=reader.choice("ORG_ID_CLAIM", defaults.ORG_ID_CLAIM, ("orgId", "org_id")),
         org_rejection_errors=reader.optional_string_list("ORG_REJECTION_ERRORS"),
-        binding_cookie_name=reader.string("BINDING_COOKIE_NAME", defaults.BINDING_COOKIE_NAME),
+        binding_cookie_name=_binding_cookie_name(reader, config),
         binding_cookie_samesite=reader.choice(
             "BINDING_COOKIE_SAMESITE", defaults.BINDING_COOKIE_SAMESITE, ("Lax", "None", "Strict")
         ),
         binding_cookie_secure=reader.optional_bool("BINDING_COOKIE_SECURE"),
         token_encryption_keys=reader.string_list("TOKEN_ENCRYPTION_KEYS", ()),
-        max_state_length=reader.positive_int("MAX_STATE_LENGTH", defaults.MAX_STATE_LENGTH),
-        max_id_token_length=reader.positive_int(
-            "MAX_ID_TOKEN_LENGTH", defaults.MAX_ID_TOKEN_LENGTH
+        max_state_length=reader.int_at_least(
+            "MAX_STATE_LENGTH",
+            defaults.MAX_STATE_LENGTH,
+            MIN_STATE_LENGTH,
+            unit="characters",
+            reason="the extension's own state values are 43 characters, so a lower limit "
+            "leaves no room and a limit below 43 rejects every callback",
         ),
-        max_param_length=reader.positive_int("MAX_PARAM_LENGTH", defaults.MAX_PARAM_LENGTH),
+        max_id_token_length=reader.int_at_least(
+            "MAX_ID_TOKEN_LENGTH",
+            defaults.MAX_ID_TOKEN_LENGTH,
+            MIN_ID_TOKEN_LENGTH,
+            unit="characters",
+            reason="the RS256 signature of an id_token alone is 342 characters, and a "
+            "lower limit would reject every callback",
+        ),
+        max_param_length=reader.positive_int(
+            "MAX_PARAM_LENGTH", defaults.MAX_PARAM_LENGTH, unit="characters"
+        ),
         cache_key_prefix=reader.string("CACHE_KEY_PREFIX", defaults.CACHE_KEY_PREFIX),
     )
 
-    if settings.mint_wait_timeout < settings.mint_lease_timeout:
-        raise _error(
-            "MINT_WAIT_TIMEOUT",
-            "must be at least MINT_LEASE_TIMEOUT, so that a waiting request outlasts a stuck lease",
-        )
+    _check_combinations(settings)
     if settings.binding_cookie_samesite == "Strict":
         logger.warning(
             "%sBINDING_COOKIE_SAMESITE is 'Strict': browsers drop that cookie on Adobe's "
@@ -157,6 +212,32 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
             PREFIX,
         )
     return settings
+
+
+def _check_combinations(settings: Settings) -> None:
+    """Reject keys that are valid alone but break requests together."""
+    if settings.mint_wait_timeout < settings.mint_lease_timeout:
+        raise _error(
+            "MINT_WAIT_TIMEOUT",
+            f"must be at least {PREFIX}MINT_LEASE_TIMEOUT ({settings.mint_lease_timeout}), "
+            f"got {settings.mint_wait_timeout}, so that a waiting request outlasts a stuck lease",
+        )
+
+    if settings.token_refresh_margin >= settings.token_max_lifetime:
+        raise _error(
+            "TOKEN_REFRESH_MARGIN",
+            f"must be smaller than {PREFIX}TOKEN_MAX_LIFETIME ({settings.token_max_lifetime}), "
+            f"got {settings.token_refresh_margin}: every token would be due for refresh as soon "
+            "as it is minted, so every request would mint a new one; lower the margin",
+        )
+
+    if settings.binding_cookie_samesite == "None" and settings.binding_cookie_secure is False:
+        raise _error(
+            "BINDING_COOKIE_SECURE",
+            f"must not be False while {PREFIX}BINDING_COOKIE_SAMESITE is 'None': browsers "
+            "drop a SameSite=None cookie that is not Secure, so every consent would fail; "
+            "set it to True or None, or use SameSite 'Lax'",
+        )
 
 
 def _client_secrets(reader: _Reader) -> tuple[str, ...]:
@@ -180,35 +261,152 @@ def _client_secrets(reader: _Reader) -> tuple[str, ...]:
     )
 
 
+def _scopes(reader: _Reader) -> tuple[str, ...]:
+    scopes = reader.string_list("SCOPES", defaults.SCOPES)
+
+    for scope in scopes:
+        # The scopes travel joined with commas, so a comma or a space inside one
+        # scope would split it into several on Adobe's side.
+        if "," in scope or any(character.isspace() for character in scope):
+            raise _error(
+                "SCOPES",
+                f"must list each scope separately, got {scope!r}: a scope cannot contain "
+                "a comma or whitespace; write ['openid', 'AdobeID'] or 'openid,AdobeID'",
+            )
+    duplicates = sorted({scope for scope in scopes if scopes.count(scope) > 1})
+    if duplicates:
+        raise _error(
+            "SCOPES",
+            f"must not repeat a scope, got {', '.join(duplicates)} more than once in "
+            f"{list(scopes)!r}; list each scope once",
+        )
+    if "openid" not in scopes:
+        raise _error(
+            "SCOPES",
+            f"must contain 'openid', because the consent flow needs an id_token, "
+            f"got {list(scopes)!r}",
+        )
+    return scopes
+
+
+def _issuers(reader: _Reader) -> tuple[str, ...]:
+    issuers = reader.string_list("ISSUER", defaults.ISSUER)
+
+    for issuer in issuers:
+        parts = _split_url("ISSUER", issuer)
+        # OpenID Connect Core 1.0, section 2: an issuer has no query or
+        # fragment, so such a value could never equal an id_token's iss.
+        if parts.query or parts.fragment or "?" in issuer or "#" in issuer:
+            raise _error(
+                "ISSUER",
+                f"must not contain a query or fragment, got {_shown_url(issuer)}: an issuer is a "
+                "scheme, host and path, compared exactly with the id_token's iss claim",
+            )
+    return issuers
+
+
 def _url_prefix(reader: _Reader) -> str:
     prefix = reader.string("URL_PREFIX", defaults.URL_PREFIX)
     if not prefix.startswith("/") or prefix.endswith("/"):
         raise _error("URL_PREFIX", f"must start with '/' and not end with one, got {prefix!r}")
+    if _URL_PREFIX_FORBIDDEN.search(prefix):
+        raise _error(
+            "URL_PREFIX",
+            f"must be a plain path without '<', '>', '?', '#' or whitespace, got {prefix!r}: "
+            "Flask would read '<...>' as a URL variable that url_for cannot fill, and the "
+            "others would split the routes' URLs",
+        )
     return prefix
 
 
+def _binding_cookie_name(reader: _Reader, config: Mapping[str, Any]) -> str:
+    name = reader.string("BINDING_COOKIE_NAME", defaults.BINDING_COOKIE_NAME)
+    if not _COOKIE_NAME.fullmatch(name):
+        raise _error(
+            "BINDING_COOKIE_NAME",
+            f"must be a cookie name without spaces, separators such as ';', '=' or ',', or "
+            f"non-ASCII characters, got {name!r}: browsers would mangle the cookie",
+        )
+
+    session_cookie = config.get("SESSION_COOKIE_NAME") or "session"
+    if name == session_cookie:
+        raise _error(
+            "BINDING_COOKIE_NAME",
+            f"must differ from SESSION_COOKIE_NAME, got {name!r} for both: each cookie "
+            "would overwrite the other and sign the account out; pick another name",
+        )
+    return name
+
+
+def _endpoint_url(reader: _Reader, key: str, default: str, clear_text_risk: str) -> str:
+    url = reader.string(key, default)
+    _check_url(key, url, clear_text_risk)
+    return url
+
+
 def _check_redirect_uri(uri: str) -> None:
-    parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _error("REDIRECT_URI", f"must be an absolute http(s) URL, got {uri!r}")
+    _check_url(
+        "REDIRECT_URI",
+        uri,
+        "Adobe accepts only https redirect URIs, and the id_token would cross the network in clear",
+    )
+    if len(uri) > 256:
+        raise _error(
+            "REDIRECT_URI",
+            f"is {len(uri)} characters long, longer than the 256 characters Adobe accepts",
+        )
+
+
+def _check_url(key: str, url: str, clear_text_risk: str) -> None:
+    """Require an absolute https URL (http on a local host), without fragment or user info.
+
+    A fragment would swallow the query that the consent flow appends, and
+    RFC 6749, section 3.1.2, forbids one in a redirect URI. User info would
+    appear in log lines and ``flask adobe-admin-auth check`` output that name
+    the URL.
+    """
+    parts = _split_url(key, url)
     if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS:
         raise _error(
-            "REDIRECT_URI",
-            f"must use https outside localhost, got {uri!r}: Adobe accepts only https redirect "
-            "URIs, and the id_token would cross the network in clear",
+            key,
+            f"must use https outside localhost, 127.0.0.1 and ::1, got {_shown_url(url)}: "
+            f"{clear_text_risk}",
         )
-    if parts.fragment or parts.username is not None or "#" in uri:
+    if parts.fragment or parts.username is not None or "#" in url:
         raise _error(
-            "REDIRECT_URI",
-            f"must not contain a fragment or user info, got {uri!r}: OAuth redirect URIs "
-            "cannot carry a fragment (RFC 6749, section 3.1.2)",
+            key, f"must not contain a fragment or user info, got {_shown_url(url)}; remove them"
         )
-    if len(uri) > 256:
-        raise _error("REDIRECT_URI", "is longer than the 256 characters Adobe accepts")
+
+
+def _split_url(key: str, url: str) -> SplitResult:
+    """Split an absolute http(s) URL with a host and a valid port, or raise."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise _error(key, f"must be a valid URL, got {_shown_url(url)}: {error}") from None
+
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _error(key, f"must be an absolute http(s) URL, got {_shown_url(url)}")
+    if port == 0:
+        raise _error(key, f"must not use port 0, got {_shown_url(url)}")
+    return parts
+
+
+def _shown_url(url: str) -> str:
+    """Return ``repr(url)`` for a message, with user info masked because it may be a password."""
+    return repr(_USER_INFO.sub("//***@", url))
 
 
 def _error(key: str, problem: str) -> ConfigurationError:
     return ConfigurationError(f"{PREFIX}{key} {problem}.", code="invalid_setting")
+
+
+def _shown(key: str, value: Any) -> str:
+    """Return ``repr(value)`` for a message, or only its type for a secret key."""
+    if key in _SECRET_KEYS:
+        return f"a {type(value).__name__} (not shown, because it is secret)"
+    return repr(value)
 
 
 class _Reader:
@@ -253,21 +451,16 @@ class _Reader:
         elif isinstance(value, (list, tuple)):
             items = list(value)
         else:
-            raise _error(key, f"must be a list or a comma-separated string, got {value!r}")
+            raise _error(
+                key, f"must be a list or a comma-separated string, got {_shown(key, value)}"
+            )
         if not items or not all(isinstance(item, str) and item.strip() for item in items):
-            raise _error(key, "must contain only non-empty strings")
+            raise _error(key, f"must contain only non-empty strings, got {_shown(key, value)}")
         return tuple(item.strip() for item in items)
 
     def string_list(self, key: str, default: Sequence[str]) -> tuple[str, ...]:
         value = self.optional_string_list(key)
         return tuple(default) if value is None else value
-
-    def url(self, key: str, default: str) -> str:
-        value = self.string(key, default)
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _error(key, f"must be an absolute http(s) URL, got {value!r}")
-        return value
 
     def optional_bool(self, key: str) -> bool | None:
         value = self._get(key)
@@ -275,38 +468,67 @@ class _Reader:
             return value
         raise _error(key, f"must be True, False or None, got {value!r}")
 
-    def _number(self, key: str, default: float, kind: type) -> Any:
+    def _number(self, key: str, default: float, unit: str) -> float:
+        """Read a finite number. An ``int`` stays an ``int``, anything else becomes a float.
+
+        ``float()`` reads ``"nan"`` and ``"inf"``. NaN compares false with every
+        bound and infinity passes every lower bound, so both are rejected here.
+        """
         value = self._get(key)
         if value is None:
-            return kind(default)
+            return default
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise _error(key, f"must be a number of seconds, got {value!r}")
-        try:
-            number = kind(value)
-        except ValueError:
-            raise _error(key, f"must be a number of seconds, got {value!r}") from None
+            raise _error(key, f"must be a number of {unit}, got {value!r}")
+
+        number: float
+        if isinstance(value, int):
+            number = value
+        else:
+            try:
+                number = float(value)
+            except ValueError:
+                raise _error(key, f"must be a number of {unit}, got {value!r}") from None
+        if not math.isfinite(number):
+            raise _error(key, f"must be a finite number of {unit}, got {value!r}")
+
+        if unit == "seconds" and number > MAX_SECONDS:
+            raise _error(key, f"must be at most {MAX_SECONDS} seconds (365 days), got {value!r}")
         return number
 
-    def positive_int(self, key: str, default: int) -> int:
-        number: int = self._number(key, default, int)
-        if number <= 0:
-            raise _error(key, f"must be greater than 0, got {number}")
-        return number
+    def int_at_least(
+        self, key: str, default: int, minimum: int, *, unit: str = "seconds", reason: str = ""
+    ) -> int:
+        """Read a whole number no smaller than ``minimum``. ``600.0`` reads as ``600``."""
+        number = self._number(key, default, unit)
+        if isinstance(number, float):
+            if not number.is_integer():
+                raise _error(key, f"must be a whole number of {unit}, got {number!r}")
+            number = int(number)
 
-    def non_negative_int(self, key: str, default: int) -> int:
-        number: int = self._number(key, default, int)
-        if number < 0:
-            raise _error(key, f"must be 0 or greater, got {number}")
-        return number
+        if number < minimum:
+            if minimum == 0:
+                problem = f"must be 0 or greater, got {number}"
+            elif minimum == 1:
+                problem = f"must be greater than 0, got {number}"
+            else:
+                problem = f"must be at least {minimum}, got {number}"
+            raise _error(key, f"{problem}: {reason}" if reason else problem)
+        return int(number)
+
+    def positive_int(self, key: str, default: int, *, unit: str = "seconds") -> int:
+        return self.int_at_least(key, default, 1, unit=unit)
+
+    def non_negative_int(self, key: str, default: int, *, unit: str = "seconds") -> int:
+        return self.int_at_least(key, default, 0, unit=unit)
 
     def positive_float(self, key: str, default: float) -> float:
-        number: float = self._number(key, default, float)
+        number = float(self._number(key, default, "seconds"))
         if number <= 0:
             raise _error(key, f"must be greater than 0, got {number}")
         return number
 
     def non_negative_float(self, key: str, default: float) -> float:
-        number: float = self._number(key, default, float)
+        number = float(self._number(key, default, "seconds"))
         if number < 0:
             raise _error(key, f"must be 0 or greater, got {number}")
         return number
