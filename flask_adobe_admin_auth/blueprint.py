@@ -18,13 +18,14 @@ from .outcomes import (
     ADOBE_OUTCOMES,
     CACHE_UNAVAILABLE,
     CSRF_FAILED,
+    FORM_INVALID,
+    JWKS_UNAVAILABLE,
     NOT_CONNECTED,
     REJECTED,
-    UNAVAILABLE,
     adobe_outcome,
 )
 from .redirects import is_safe_path
-from .responses import render_outcome, unauthorized
+from .responses import endpoint_url, render_outcome, unauthorized
 from .runtime import Runtime, get_runtime
 from .signals import consent_denied, consent_granted
 from .store import EVENT_DENIED, EVENT_DISCONNECTED, EVENT_REJECTED
@@ -34,6 +35,9 @@ logger = logging.getLogger(__name__)
 blueprint = Blueprint("adobe_admin_auth", __name__, template_folder="templates")
 
 _R = TypeVar("_R", bound=BaseResponse)
+
+# The fields the disconnect form reads.
+_DISCONNECT_FIELDS = ("csrf_token", "org_id", "next")
 
 
 @blueprint.after_app_request
@@ -173,7 +177,10 @@ def callback() -> ResponseReturnValue:
         org_id=consent.org_id,
         reconnected=reconnected,
     )
-    return _no_store(redirect(_after(pending.next_url, runtime.settings.after_connect_endpoint)))
+    target = _after(
+        pending.next_url, "AFTER_CONNECT_ENDPOINT", runtime.settings.after_connect_endpoint
+    )
+    return _no_store(redirect(target))
 
 
 @blueprint.post("/disconnect")
@@ -184,6 +191,18 @@ def disconnect() -> ResponseReturnValue:
     if account_id is None:
         logger.info("Disconnect rejected: nobody is signed in")
         return unauthorized()
+
+    # No form of this app repeats a field. With two csrf_token values, a
+    # middleware could check one while this view reads the other.
+    repeated = [name for name in _DISCONNECT_FIELDS if len(request.form.getlist(name)) > 1]
+    if "csrf_token" in repeated:
+        logger.warning("Disconnect rejected for account %s: repeated CSRF token", account_id)
+        return render_outcome(CSRF_FAILED, code="csrf_failed")
+    if repeated:
+        logger.warning(
+            "Disconnect rejected for account %s: repeated form field %s", account_id, repeated[0]
+        )
+        return render_outcome(FORM_INVALID, code="duplicate_parameter")
 
     if not runtime.binding.check_csrf_token(request.form.get("csrf_token")):
         logger.warning(
@@ -203,7 +222,10 @@ def disconnect() -> ResponseReturnValue:
 
     runtime.revoke(consent, reason="disconnected", event_kind=EVENT_DISCONNECTED)
     next_url = request.form.get("next")
-    return redirect(_after(next_url, runtime.settings.after_disconnect_endpoint))
+    target = _after(
+        next_url, "AFTER_DISCONNECT_ENDPOINT", runtime.settings.after_disconnect_endpoint
+    )
+    return redirect(target)
 
 
 def _bounce(params: CallbackParameters) -> Response:
@@ -226,11 +248,15 @@ def _no_store(response: _R) -> _R:
     return response
 
 
-def _after(next_url: str | None, endpoint: str | None) -> str:
+def _after(next_url: str | None, setting: str, endpoint: str | None) -> str:
+    # The flow has already succeeded here, so an endpoint setting that cannot
+    # be built falls back to the site's root rather than failing with a 500.
     if next_url and is_safe_path(next_url):
         return next_url
     if endpoint is not None:
-        return url_for(endpoint)
+        url = endpoint_url(setting, endpoint)
+        if url is not None:
+            return url
     return request.script_root + "/"
 
 
@@ -267,7 +293,10 @@ def _reject(runtime: Runtime, error: ConsentRejected, *, account_id: str | None)
         account_id=account_id,
         reason=error.code,
     )
+    # The only 503 rejection is an unreachable JWKS, found after the state was consumed.
     outcome = (
-        UNAVAILABLE if error.status == 503 else dataclasses.replace(REJECTED, status=error.status)
+        JWKS_UNAVAILABLE
+        if error.status == 503
+        else dataclasses.replace(REJECTED, status=error.status)
     )
     return render_outcome(outcome, code=error.code)

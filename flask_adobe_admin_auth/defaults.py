@@ -83,7 +83,7 @@ MAX_STATE_LENGTH = 256
 #: Longest accepted ``id_token`` in a callback.
 MAX_ID_TOKEN_LENGTH = 16 * 1024
 
-#: Longest accepted ``error`` code and ``next`` target.
+#: Longest accepted ``next`` target on connect and disconnect.
 MAX_PARAM_LENGTH = 2048
 
 #: Prefix of every key the extension writes to the cache.

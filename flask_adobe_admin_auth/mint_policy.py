@@ -6,18 +6,46 @@ The rules below are read top to bottom, and the first that matches wins:
    transient. Retry with backoff, honouring ``Retry-After``; never revoke.
 2. ``error`` in :data:`CLIENT_ERRORS`: IMS rejected our client secret. Try
    the next configured secret; never revoke.
-3. ``error`` in :data:`CONFIGURATION_ERRORS`, or a 4xx other than 400, 401
-   and 403: our configuration. Fail loudly; never revoke.
-4. 400, 401 or 403 with an OAuth ``error`` code: the org rejected (consent
-   revoked, technical account deleted). Revoke the org's consent.
-5. Anything else: fail the mint; never revoke.
+3. 400, 401 or 403 with an ``error`` that the app listed in
+   ``ADOBE_ADMIN_AUTH_ORG_REJECTION_ERRORS``: the org rejected. Revoke the
+   org's consent at once.
+4. ``error`` in :data:`CONFIGURATION_ERRORS`, or a 4xx other than 400, 401
+   and 403: our configuration or a malformed request. Fail loudly (an
+   ERROR log line); never revoke.
+5. 400, 401 or 403 with any other OAuth ``error`` code, when the app lists
+   no codes: the org rejected (consent revoked, technical account deleted).
+   Revoke the org's consent once a second request confirms it, so that one
+   odd response does not revoke a consent.
+6. Anything else: fail the mint; never revoke.
 
-Adobe does not document its response for a revoked org. By default every
-OAuth error on 400, 401 or 403 that the rules above do not claim counts as
-an org rejection once a second request confirms it, so that one odd response
-does not revoke a consent. An app that knows the codes sets
+The standard OAuth error codes of RFC 6749, section 5.2, fall as follows:
+
+========================== ============== ===========================================
+code                       verdict        reason
+========================== ============== ===========================================
+``invalid_request``        configuration  A malformed request: a missing or repeated
+                                          parameter, sent by this app or mangled by
+                                          a proxy. It carries no information about the org.
+``invalid_client``         client         The client secret was rejected; the next
+                                          configured secret is tried.
+``invalid_grant``          org rejected   For the client credentials grant the grant
+                                          is the org's consent, so this is the
+                                          closest standard code for a revoked org.
+``unauthorized_client``    configuration  The credential may not use this grant type,
+                                          which is set up in the Developer Console.
+``unsupported_grant_type`` configuration  The token URL or the grant type is wrong.
+``invalid_scope``          configuration  ``ADOBE_ADMIN_AUTH_SCOPES`` asks for scopes
+                                          the credential does not have.
+========================== ============== ===========================================
+
+Adobe does not document the code its token endpoint returns for an org that
+revoked its consent. The LocalIMS stand-in answers 400 ``invalid_org``, an
+assumption rather than a documented fact. An app that knows the codes sets
 ``ADOBE_ADMIN_AUTH_ORG_REJECTION_ERRORS``: then a listed code revokes on the
-first response, and any other code fails the mint without revoking.
+first response, even one of the configuration codes above (for example
+``invalid_request``), and any other code fails the mint without revoking.
+A listed client error still only moves on to the next secret, because a
+wrong client secret would otherwise revoke every org.
 
 A 404 or 405 means that ``ADOBE_ADMIN_AUTH_TOKEN_URL`` points at the wrong
 place, and a response without an OAuth ``error`` may come from a proxy
@@ -46,10 +74,11 @@ class Verdict(enum.Enum):
 #: OAuth errors that reject the app's own client credentials.
 CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client_secret"})
 
-#: OAuth errors caused by the app's configuration (scopes, grant type) or by a
-#: success response that lacks a usable token.
+#: OAuth errors caused by the app's configuration (scopes, grant type), by a
+#: malformed request, or by a success response that lacks a usable token.
 CONFIGURATION_ERRORS = frozenset(
     {
+        "invalid_request",
         "invalid_scope",
         "unsupported_grant_type",
         "invalid_grant_type",
@@ -69,8 +98,8 @@ def classify(failure: TokenFailure, org_rejection_errors: tuple[str, ...] | None
     """Classify ``failure`` by the table in this module's docstring.
 
     :param org_rejection_errors: the codes of ``ADOBE_ADMIN_AUTH_ORG_REJECTION_ERRORS``,
-        or ``None`` to treat every unclaimed OAuth error on 400, 401 or 403 as an
-        org rejection.
+        or ``None`` to treat every OAuth error on 400, 401 or 403 that the
+        client and configuration rules do not claim as an org rejection.
     """
     status = failure.status
     error = failure.error
@@ -81,13 +110,17 @@ def classify(failure: TokenFailure, org_rejection_errors: tuple[str, ...] | None
         return Verdict.TRANSIENT
     if error in CLIENT_ERRORS:
         return Verdict.CLIENT_REJECTED
+
+    is_oauth_rejection = status in ORG_REJECTION_STATUSES and error is not None
+    listed = org_rejection_errors is not None and error in org_rejection_errors
+    if is_oauth_rejection and listed:
+        return Verdict.ORG_REJECTED
     if error in CONFIGURATION_ERRORS:
         return Verdict.CONFIGURATION
     if status is not None and 400 <= status < 500 and status not in ORG_REJECTION_STATUSES:
         return Verdict.CONFIGURATION
 
-    is_oauth_rejection = status in ORG_REJECTION_STATUSES and error is not None
-    if is_oauth_rejection and (org_rejection_errors is None or error in org_rejection_errors):
+    if is_oauth_rejection and org_rejection_errors is None:
         return Verdict.ORG_REJECTED
     return Verdict.FAILED
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import quote
 
 from flask import Response, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.routing import BuildError
 
-from .outcomes import UNAUTHORIZED, UNAVAILABLE, Outcome
+from .outcomes import CONSENT_REQUIRED, IMS_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAUTHORIZED, Outcome
 from .runtime import get_runtime
+
+logger = logging.getLogger(__name__)
 
 # Characters a query keeps as they are; everything else, such as raw bytes
 # above 0x7f and control characters, is percent-encoded.
@@ -26,7 +30,10 @@ def prefers_json() -> bool:
 
 
 def render_outcome(outcome: Outcome, *, code: str, **context: Any) -> Response:
-    """Render a result page (or JSON) for ``outcome``, never cached by the browser."""
+    """Render a result page (or JSON) for ``outcome``, never cached by the browser.
+
+    Every 503 response carries ``Retry-After``.
+    """
     if prefers_json():
         response = jsonify(error=code, title=outcome.title, message=outcome.message, **context)
     else:
@@ -45,7 +52,30 @@ def render_outcome(outcome: Outcome, *, code: str, **context: Any) -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if outcome.status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def endpoint_url(setting: str, endpoint: str, **values: Any) -> str | None:
+    """Build the URL of a configured endpoint, or log an error and return ``None``.
+
+    The endpoint settings cannot be checked at ``init_app``, because an app
+    may register its views later, so an unknown endpoint (or one that needs
+    URL arguments) shows up here, at request time.
+
+    :param setting: the setting's name without its prefix, for the log line.
+    """
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        logger.error(
+            "ADOBE_ADMIN_AUTH_%s names endpoint %r, which cannot be built into a URL "
+            "(no such endpoint, or it needs URL arguments); using the fallback instead",
+            setting,
+            endpoint,
+        )
+        return None
 
 
 def unauthorized() -> ResponseReturnValue:
@@ -56,7 +86,9 @@ def unauthorized() -> ResponseReturnValue:
         return handler()
     login_endpoint = runtime.settings.login_endpoint
     if login_endpoint is not None and not prefers_json():
-        return redirect(url_for(login_endpoint, next=_current_path()))
+        login_url = endpoint_url("LOGIN_ENDPOINT", login_endpoint, next=_current_path())
+        if login_url is not None:
+            return redirect(login_url)
     return render_outcome(UNAUTHORIZED, code="not_signed_in")
 
 
@@ -64,20 +96,13 @@ def connect_required() -> ResponseReturnValue:
     """Send a browser to connect; tell an API client where to connect."""
     connect_url = url_for("adobe_admin_auth.connect", next=_current_path())
     if prefers_json():
-        response = jsonify(
-            error="consent_required",
-            message="Connect an Adobe organization first.",
-            connect_url=connect_url,
-        )
-        response.status_code = 403
-        return response
+        return render_outcome(CONSENT_REQUIRED, code="consent_required", connect_url=connect_url)
     return redirect(connect_url)
 
 
 def ims_unavailable() -> Response:
-    response = render_outcome(UNAVAILABLE, code="ims_unavailable")
-    response.headers["Retry-After"] = "30"
-    return response
+    """Return a 503 response for a token that IMS could not mint right now."""
+    return render_outcome(IMS_UNAVAILABLE, code="ims_unavailable")
 
 
 def _current_path() -> str:

@@ -47,6 +47,10 @@ def failure(status: int | None, error: str | None) -> TokenFailure:
         (401, "invalid_client", Verdict.CLIENT_REJECTED),
         (400, "invalid_scope", Verdict.CONFIGURATION),
         (400, "unsupported_grant_type", Verdict.CONFIGURATION),
+        (400, "unauthorized_client", Verdict.CONFIGURATION),
+        (400, "invalid_request", Verdict.CONFIGURATION),
+        (401, "invalid_request", Verdict.CONFIGURATION),
+        (400, "invalid_grant", Verdict.ORG_REJECTED),
         (200, "invalid_token_response", Verdict.CONFIGURATION),
         (404, None, Verdict.CONFIGURATION),
         (405, "method_not_allowed", Verdict.CONFIGURATION),
@@ -67,6 +71,18 @@ def test_classify_with_listed_codes() -> None:
     assert classify(failure(403, "org_disabled"), listed) is Verdict.ORG_REJECTED
     assert classify(failure(400, "invalid_org"), listed) is Verdict.FAILED
     assert classify(failure(503, "org_disabled"), listed) is Verdict.TRANSIENT
+
+
+def test_listed_code_overrides_configuration() -> None:
+    listed = ("invalid_request",)
+
+    assert classify(failure(400, "invalid_request"), listed) is Verdict.ORG_REJECTED
+    assert classify(failure(404, "invalid_request"), listed) is Verdict.CONFIGURATION
+    assert classify(failure(400, "invalid_scope"), listed) is Verdict.CONFIGURATION
+
+
+def test_listed_client_error_never_revokes() -> None:
+    assert classify(failure(401, "invalid_client"), ("invalid_client",)) is Verdict.CLIENT_REJECTED
 
 
 def test_listed_codes_need_no_confirmation() -> None:
@@ -193,6 +209,41 @@ def test_unlisted_code_fails_without_revoking(
     assert not isinstance(caught.value, ConsentRevokedError)
     assert caught.value.code == "invalid_org"
     assert_not_revoked(app, revocations)
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_invalid_request_never_revokes(
+    seeded_app: AppBuilder,
+    local_ims: LocalIMS,
+    revocations: list[dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+) -> None:
+    app = seeded_app()
+    # fail_next returns a 4xx with the OAuth error invalid_request by default.
+    local_ims.fail_next(2, status=status)
+
+    with app.app_context(), pytest.raises(ConfigurationError) as caught:
+        runtime_of(app).get_token(ORG)
+
+    assert caught.value.code == "invalid_request"
+    assert local_ims.token_requests(ORG) == 1
+    assert any(record.levelname == "ERROR" for record in caplog.records)
+    assert_not_revoked(app, revocations)
+
+
+def test_listed_invalid_request_revokes(
+    seeded_app: AppBuilder, local_ims: LocalIMS, revocations: list[dict[str, Any]]
+) -> None:
+    app = seeded_app(ADOBE_ADMIN_AUTH_ORG_REJECTION_ERRORS=["invalid_request"])
+    local_ims.revoke(ORG)
+    local_ims.revoked_org_response = (400, "invalid_request")
+
+    with app.app_context(), pytest.raises(ConsentRevokedError):
+        runtime_of(app).get_token(ORG)
+
+    assert local_ims.token_requests(ORG) == 1
+    assert_revoked_once(app, revocations)
 
 
 def test_wrong_token_url_never_revokes(
