@@ -14,11 +14,12 @@ from flask_sqlalchemy import SQLAlchemy
 from .api_session import AdobeAPISession
 from .blueprint import blueprint
 from .cache import SharedCache, cache_from_config
+from .config_reader import PREFIX
 from .crypto import TokenCipher
 from .errors import ConfigurationError
 from .models import Consent
 from .runtime import EXTENSION_KEY, Runtime, get_runtime
-from .settings import PREFIX, load_settings
+from .settings import load_settings
 from .store import ConsentStore
 from .tokens import AccessToken
 

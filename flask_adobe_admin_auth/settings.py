@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from . import defaults
-from .errors import ConfigurationError
-
-PREFIX = "ADOBE_ADMIN_AUTH_"
+from .config_reader import PREFIX, ConfigReader, config_error
 
 logger = logging.getLogger(__name__)
 
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-#: Upper bound of every duration. Socket and lock timeouts raise OverflowError
-#: above ``threading.TIMEOUT_MAX`` (about 292 years on 64-bit CPython 3.11 on
-#: Linux), and no setting here needs more than a year.
-MAX_SECONDS = 365 * 24 * 3600
 
 #: ``secrets.token_urlsafe(32)`` gives the extension's own state values 43
 #: characters, so this floor leaves room above them.
@@ -30,9 +22,6 @@ MIN_STATE_LENGTH = 64
 
 #: IMS id_tokens are RS256 JWTs, whose signature alone is 342 characters.
 MIN_ID_TOKEN_LENGTH = 1024
-
-# Keys whose values must never appear in a message.
-_SECRET_KEYS = frozenset({"CLIENT_SECRET", "CLIENT_SECRETS", "TOKEN_ENCRYPTION_KEYS"})
 
 # A cookie name is an RFC 6265 token: no separators, spaces or control characters.
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -110,7 +99,7 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
 
     :raises ConfigurationError: naming the key, the value received and how to fix it.
     """
-    reader = _Reader(config)
+    reader = ConfigReader(config)
 
     client_id = reader.required_string("CLIENT_ID")
     secrets = _client_secrets(reader)
@@ -217,14 +206,14 @@ def load_settings(config: Mapping[str, Any]) -> Settings:
 def _check_combinations(settings: Settings) -> None:
     """Reject keys that are valid alone but break requests together."""
     if settings.mint_wait_timeout < settings.mint_lease_timeout:
-        raise _error(
+        raise config_error(
             "MINT_WAIT_TIMEOUT",
             f"must be at least {PREFIX}MINT_LEASE_TIMEOUT ({settings.mint_lease_timeout}), "
             f"got {settings.mint_wait_timeout}, so that a waiting request outlasts a stuck lease",
         )
 
     if settings.token_refresh_margin >= settings.token_max_lifetime:
-        raise _error(
+        raise config_error(
             "TOKEN_REFRESH_MARGIN",
             f"must be smaller than {PREFIX}TOKEN_MAX_LIFETIME ({settings.token_max_lifetime}), "
             f"got {settings.token_refresh_margin}: every token would be due for refresh as soon "
@@ -232,7 +221,7 @@ def _check_combinations(settings: Settings) -> None:
         )
 
     if settings.binding_cookie_samesite == "None" and settings.binding_cookie_secure is False:
-        raise _error(
+        raise config_error(
             "BINDING_COOKIE_SECURE",
             f"must not be False while {PREFIX}BINDING_COOKIE_SAMESITE is 'None': browsers "
             "drop a SameSite=None cookie that is not Secure, so every consent would fail; "
@@ -240,12 +229,12 @@ def _check_combinations(settings: Settings) -> None:
         )
 
 
-def _client_secrets(reader: _Reader) -> tuple[str, ...]:
+def _client_secrets(reader: ConfigReader) -> tuple[str, ...]:
     single = reader.optional_string("CLIENT_SECRET")
     several = reader.optional_string_list("CLIENT_SECRETS")
 
     if single is not None and several is not None:
-        raise _error(
+        raise config_error(
             "CLIENT_SECRETS",
             "is set together with ADOBE_ADMIN_AUTH_CLIENT_SECRET: set only one "
             "(CLIENT_SECRETS, newest first, while you rotate a secret)",
@@ -254,34 +243,34 @@ def _client_secrets(reader: _Reader) -> tuple[str, ...]:
         return several
     if single is not None:
         return (single,)
-    raise _error(
+    raise config_error(
         "CLIENT_SECRET",
         "is missing: copy the client secret of your Enterprise Web App credential from the "
         "Adobe Developer Console",
     )
 
 
-def _scopes(reader: _Reader) -> tuple[str, ...]:
+def _scopes(reader: ConfigReader) -> tuple[str, ...]:
     scopes = reader.string_list("SCOPES", defaults.SCOPES)
 
     for scope in scopes:
         # The scopes travel joined with commas, so a comma or a space inside one
         # scope would split it into several on Adobe's side.
         if "," in scope or any(character.isspace() for character in scope):
-            raise _error(
+            raise config_error(
                 "SCOPES",
                 f"must list each scope separately, got {scope!r}: a scope cannot contain "
                 "a comma or whitespace; write ['openid', 'AdobeID'] or 'openid,AdobeID'",
             )
     duplicates = sorted({scope for scope in scopes if scopes.count(scope) > 1})
     if duplicates:
-        raise _error(
+        raise config_error(
             "SCOPES",
             f"must not repeat a scope, got {', '.join(duplicates)} more than once in "
             f"{list(scopes)!r}; list each scope once",
         )
     if "openid" not in scopes:
-        raise _error(
+        raise config_error(
             "SCOPES",
             f"must contain 'openid', because the consent flow needs an id_token, "
             f"got {list(scopes)!r}",
@@ -289,7 +278,7 @@ def _scopes(reader: _Reader) -> tuple[str, ...]:
     return scopes
 
 
-def _issuers(reader: _Reader) -> tuple[str, ...]:
+def _issuers(reader: ConfigReader) -> tuple[str, ...]:
     issuers = reader.string_list("ISSUER", defaults.ISSUER)
 
     for issuer in issuers:
@@ -297,7 +286,7 @@ def _issuers(reader: _Reader) -> tuple[str, ...]:
         # OpenID Connect Core 1.0, section 2: an issuer has no query or
         # fragment, so such a value could never equal an id_token's iss.
         if parts.query or parts.fragment or "?" in issuer or "#" in issuer:
-            raise _error(
+            raise config_error(
                 "ISSUER",
                 f"must not contain a query or fragment, got {_shown_url(issuer)}: an issuer is a "
                 "scheme, host and path, compared exactly with the id_token's iss claim",
@@ -305,12 +294,14 @@ def _issuers(reader: _Reader) -> tuple[str, ...]:
     return issuers
 
 
-def _url_prefix(reader: _Reader) -> str:
+def _url_prefix(reader: ConfigReader) -> str:
     prefix = reader.string("URL_PREFIX", defaults.URL_PREFIX)
     if not prefix.startswith("/") or prefix.endswith("/"):
-        raise _error("URL_PREFIX", f"must start with '/' and not end with one, got {prefix!r}")
+        raise config_error(
+            "URL_PREFIX", f"must start with '/' and not end with one, got {prefix!r}"
+        )
     if _URL_PREFIX_FORBIDDEN.search(prefix):
-        raise _error(
+        raise config_error(
             "URL_PREFIX",
             f"must be a plain path without '<', '>', '?', '#' or whitespace, got {prefix!r}: "
             "Flask would read '<...>' as a URL variable that url_for cannot fill, and the "
@@ -319,10 +310,10 @@ def _url_prefix(reader: _Reader) -> str:
     return prefix
 
 
-def _binding_cookie_name(reader: _Reader, config: Mapping[str, Any]) -> str:
+def _binding_cookie_name(reader: ConfigReader, config: Mapping[str, Any]) -> str:
     name = reader.string("BINDING_COOKIE_NAME", defaults.BINDING_COOKIE_NAME)
     if not _COOKIE_NAME.fullmatch(name):
-        raise _error(
+        raise config_error(
             "BINDING_COOKIE_NAME",
             f"must be a cookie name without spaces, separators such as ';', '=' or ',', or "
             f"non-ASCII characters, got {name!r}: browsers would mangle the cookie",
@@ -330,7 +321,7 @@ def _binding_cookie_name(reader: _Reader, config: Mapping[str, Any]) -> str:
 
     session_cookie = config.get("SESSION_COOKIE_NAME") or "session"
     if name == session_cookie:
-        raise _error(
+        raise config_error(
             "BINDING_COOKIE_NAME",
             f"must differ from SESSION_COOKIE_NAME, got {name!r} for both: each cookie "
             "would overwrite the other and sign the account out; pick another name",
@@ -338,7 +329,7 @@ def _binding_cookie_name(reader: _Reader, config: Mapping[str, Any]) -> str:
     return name
 
 
-def _endpoint_url(reader: _Reader, key: str, default: str, clear_text_risk: str) -> str:
+def _endpoint_url(reader: ConfigReader, key: str, default: str, clear_text_risk: str) -> str:
     url = reader.string(key, default)
     _check_url(key, url, clear_text_risk)
     return url
@@ -351,7 +342,7 @@ def _check_redirect_uri(uri: str) -> None:
         "Adobe accepts only https redirect URIs, and the id_token would cross the network in clear",
     )
     if len(uri) > 256:
-        raise _error(
+        raise config_error(
             "REDIRECT_URI",
             f"is {len(uri)} characters long, longer than the 256 characters Adobe accepts",
         )
@@ -367,13 +358,13 @@ def _check_url(key: str, url: str, clear_text_risk: str) -> None:
     """
     parts = _split_url(key, url)
     if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS:
-        raise _error(
+        raise config_error(
             key,
             f"must use https outside localhost, 127.0.0.1 and ::1, got {_shown_url(url)}: "
             f"{clear_text_risk}",
         )
     if parts.fragment or parts.username is not None or "#" in url:
-        raise _error(
+        raise config_error(
             key, f"must not contain a fragment or user info, got {_shown_url(url)}; remove them"
         )
 
@@ -384,151 +375,15 @@ def _split_url(key: str, url: str) -> SplitResult:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:
-        raise _error(key, f"must be a valid URL, got {_shown_url(url)}: {error}") from None
+        raise config_error(key, f"must be a valid URL, got {_shown_url(url)}: {error}") from None
 
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _error(key, f"must be an absolute http(s) URL, got {_shown_url(url)}")
+        raise config_error(key, f"must be an absolute http(s) URL, got {_shown_url(url)}")
     if port == 0:
-        raise _error(key, f"must not use port 0, got {_shown_url(url)}")
+        raise config_error(key, f"must not use port 0, got {_shown_url(url)}")
     return parts
 
 
 def _shown_url(url: str) -> str:
     """Return ``repr(url)`` for a message, with user info masked because it may be a password."""
     return repr(_USER_INFO.sub("//***@", url))
-
-
-def _error(key: str, problem: str) -> ConfigurationError:
-    return ConfigurationError(f"{PREFIX}{key} {problem}.", code="invalid_setting")
-
-
-def _shown(key: str, value: Any) -> str:
-    """Return ``repr(value)`` for a message, or only its type for a secret key."""
-    if key in _SECRET_KEYS:
-        return f"a {type(value).__name__} (not shown, because it is secret)"
-    return repr(value)
-
-
-class _Reader:
-    """Typed access to prefixed config keys, with errors that name the key."""
-
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        self._config = config
-
-    def _get(self, key: str) -> Any:
-        return self._config.get(PREFIX + key)
-
-    def required_string(self, key: str) -> str:
-        value = self.optional_string(key)
-        if value is None:
-            raise _error(key, "is missing: set it in app.config or the environment")
-        return value
-
-    def optional_string(self, key: str) -> str | None:
-        value = self._get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise _error(key, f"must be a non-empty string, got {type(value).__name__}")
-        return value.strip()
-
-    def string(self, key: str, default: str) -> str:
-        value = self.optional_string(key)
-        return default if value is None else value
-
-    def choice(self, key: str, default: str, choices: Sequence[str]) -> str:
-        value = self.string(key, default)
-        if value not in choices:
-            raise _error(key, f"must be one of {', '.join(choices)}, got {value!r}")
-        return value
-
-    def optional_string_list(self, key: str) -> tuple[str, ...] | None:
-        value = self._get(key)
-        if value is None:
-            return None
-        if isinstance(value, str):
-            items = [item.strip() for item in value.split(",")]
-        elif isinstance(value, (list, tuple)):
-            items = list(value)
-        else:
-            raise _error(
-                key, f"must be a list or a comma-separated string, got {_shown(key, value)}"
-            )
-        if not items or not all(isinstance(item, str) and item.strip() for item in items):
-            raise _error(key, f"must contain only non-empty strings, got {_shown(key, value)}")
-        return tuple(item.strip() for item in items)
-
-    def string_list(self, key: str, default: Sequence[str]) -> tuple[str, ...]:
-        value = self.optional_string_list(key)
-        return tuple(default) if value is None else value
-
-    def optional_bool(self, key: str) -> bool | None:
-        value = self._get(key)
-        if value is None or isinstance(value, bool):
-            return value
-        raise _error(key, f"must be True, False or None, got {value!r}")
-
-    def _number(self, key: str, default: float, unit: str) -> float:
-        """Read a finite number. An ``int`` stays an ``int``, anything else becomes a float.
-
-        ``float()`` reads ``"nan"`` and ``"inf"``. NaN compares false with every
-        bound and infinity passes every lower bound, so both are rejected here.
-        """
-        value = self._get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise _error(key, f"must be a number of {unit}, got {value!r}")
-
-        number: float
-        if isinstance(value, int):
-            number = value
-        else:
-            try:
-                number = float(value)
-            except ValueError:
-                raise _error(key, f"must be a number of {unit}, got {value!r}") from None
-        if not math.isfinite(number):
-            raise _error(key, f"must be a finite number of {unit}, got {value!r}")
-
-        if unit == "seconds" and number > MAX_SECONDS:
-            raise _error(key, f"must be at most {MAX_SECONDS} seconds (365 days), got {value!r}")
-        return number
-
-    def int_at_least(
-        self, key: str, default: int, minimum: int, *, unit: str = "seconds", reason: str = ""
-    ) -> int:
-        """Read a whole number no smaller than ``minimum``. ``600.0`` reads as ``600``."""
-        number = self._number(key, default, unit)
-        if isinstance(number, float):
-            if not number.is_integer():
-                raise _error(key, f"must be a whole number of {unit}, got {number!r}")
-            number = int(number)
-
-        if number < minimum:
-            if minimum == 0:
-                problem = f"must be 0 or greater, got {number}"
-            elif minimum == 1:
-                problem = f"must be greater than 0, got {number}"
-            else:
-                problem = f"must be at least {minimum}, got {number}"
-            raise _error(key, f"{problem}: {reason}" if reason else problem)
-        return int(number)
-
-    def positive_int(self, key: str, default: int, *, unit: str = "seconds") -> int:
-        return self.int_at_least(key, default, 1, unit=unit)
-
-    def non_negative_int(self, key: str, default: int, *, unit: str = "seconds") -> int:
-        return self.int_at_least(key, default, 0, unit=unit)
-
-    def positive_float(self, key: str, default: float) -> float:
-        number = float(self._number(key, default, "seconds"))
-        if number <= 0:
-            raise _error(key, f"must be greater than 0, got {number}")
-        return number
-
-    def non_negative_float(self, key: str, default: float) -> float:
-        number = float(self._number(key, default, "seconds"))
-        if number < 0:
-            raise _error(key, f"must be 0 or greater, got {number}")
-        return number

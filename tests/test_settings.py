@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from flask_adobe_admin_auth import ConfigurationError
-from flask_adobe_admin_auth.settings import PREFIX, Settings, load_settings
+from flask_adobe_admin_auth.config_reader import PREFIX
+from flask_adobe_admin_auth.settings import Settings, load_settings
 from flask_adobe_admin_auth.testing import LocalIMS
 
 DURATION_KEYS = [

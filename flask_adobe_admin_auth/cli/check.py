@@ -10,11 +10,12 @@ import click
 import requests
 import sqlalchemy as sa
 
+from ..config_reader import PREFIX
 from ..jwks import _parse_key_set
 from ..mint_policy import CLIENT_ERRORS
 from ..models import CONSENTS_TABLE, EVENTS_TABLE
 from ..runtime import Runtime, get_runtime
-from ..settings import PREFIX, Settings
+from ..settings import Settings
 from . import cli_group
 from .output import fail
 
