@@ -25,7 +25,7 @@ from .errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
-# A value never stays longer than this, whatever a caller asks.
+# A value never stays longer than this, whatever timeout a caller requests.
 MAX_TIMEOUT = 30 * 24 * 3600
 
 # Seconds between two warnings about an unreachable cache backend.
