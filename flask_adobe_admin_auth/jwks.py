@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import requests
@@ -23,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 _CACHE_KEY = "jwks"
 _COOLDOWN_KEY = "jwks:cooldown"
+_LEASE_KEY = "jwks:lease"
+
+# Seconds between two cache reads while another worker fetches the key set.
+_LEASE_POLL = 0.05
 
 
 class JWKSUnavailable(Exception):
@@ -61,8 +66,7 @@ class JWKSClient:
             with self._lock:
                 keys = self._cached_keys()
                 if keys is None:
-                    keys = self._fetch_and_store()
-                    self._cache.add(_COOLDOWN_KEY, 1, timeout=self._refetch_cooldown)
+                    keys = self._fetch_once_across_processes()
         key = keys.get(kid)
         if key is not None:
             return key
@@ -79,6 +83,30 @@ class JWKSClient:
             except JWKSUnavailable:
                 return None
         return keys.get(kid)
+
+    def _fetch_once_across_processes(self) -> dict[str, RSAKey]:
+        # With a cold cache, one process fetches under a lease while the
+        # others poll the cache. A waiter whose wait outlasts one HTTP timeout
+        # fetches by itself, so a crashed lease holder delays it only once.
+        deadline = time.monotonic() + self._http_timeout
+        while True:
+            if self._cache.add(_LEASE_KEY, 1, timeout=self._http_timeout + 1):
+                try:
+                    keys = self._fetch_and_store()
+                finally:
+                    self._cache.delete(_LEASE_KEY)
+                self._cache.add(_COOLDOWN_KEY, 1, timeout=max(self._refetch_cooldown, 1))
+                return keys
+
+            time.sleep(_LEASE_POLL)
+            fetched_elsewhere = self._cached_keys()
+            if fetched_elsewhere is not None:
+                return fetched_elsewhere
+            if time.monotonic() >= deadline:
+                logger.info(
+                    "Waited %.1f s for another worker's JWKS fetch; fetching", self._http_timeout
+                )
+                return self._fetch_and_store()
 
     def _cached_keys(self) -> dict[str, RSAKey] | None:
         raw = self._cache.get(_CACHE_KEY)

@@ -48,6 +48,38 @@ def test_threads_fetch_jwks_once(make_app: AppBuilder, local_ims: LocalIMS) -> N
     assert local_ims.jwks_requests() == 1
 
 
+def test_workers_share_one_cold_fetch(make_app: AppBuilder, local_ims: LocalIMS) -> None:
+    # Four clients on one shared cache stand for four worker processes.
+    runtime = runtime_of(make_app())
+    clients = [
+        JWKSClient(
+            url=runtime.settings.jwks_url,
+            cache=runtime.cache,
+            cache_timeout=runtime.settings.jwks_cache_timeout,
+            refetch_cooldown=runtime.settings.jwks_refetch_cooldown,
+            http_timeout=runtime.settings.http_timeout,
+        )
+        for _ in range(4)
+    ]
+    found: list[RSAKey | None] = []
+    start = threading.Barrier(len(clients))
+    local_ims.fail_next(endpoint="jwks", status=None, delay=0.3)
+
+    def work(client: JWKSClient) -> None:
+        start.wait()
+        found.append(client.get_key(local_ims.current_kid))
+
+    threads = [threading.Thread(target=work, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(found) == 4
+    assert all(key is not None for key in found)
+    assert local_ims.jwks_requests() == 1
+
+
 def test_bogus_kids_cannot_hammer_ims(make_app: AppBuilder, local_ims: LocalIMS) -> None:
     app = make_app()
     client = jwks_of(app)
