@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.wrappers import Response as BaseResponse
 
 from .cache import CACHE_ERRORS
 from .callback import CallbackParameters, check_binding, read_parameters
 from .errors import ConsentRejected
+from .models import ID_MAX_LENGTH, Consent
 from .outcomes import (
     ADOBE_OUTCOMES,
     CACHE_UNAVAILABLE,
@@ -25,16 +25,14 @@ from .outcomes import (
     adobe_outcome,
 )
 from .redirects import is_safe_path
-from .responses import endpoint_url, render_outcome, unauthorized
-from .runtime import Runtime, get_runtime
+from .responses import endpoint_url, no_store, render_outcome, unauthorized
+from .runtime import EXTENSION_KEY, Runtime, get_runtime
 from .signals import consent_denied, consent_granted
 from .store import EVENT_DENIED, EVENT_DISCONNECTED, EVENT_REJECTED
 
 logger = logging.getLogger(__name__)
 
-blueprint = Blueprint("adobe_admin_auth", __name__, template_folder="templates")
-
-_R = TypeVar("_R", bound=BaseResponse)
+blueprint = Blueprint(EXTENSION_KEY, __name__, template_folder="templates")
 
 # The fields the disconnect form reads.
 _DISCONNECT_FIELDS = ("csrf_token", "org_id", "next")
@@ -42,7 +40,7 @@ _DISCONNECT_FIELDS = ("csrf_token", "org_id", "next")
 
 @blueprint.after_app_request
 def _save_browser_binding(response: Response) -> Response:
-    runtime = current_app.extensions.get("adobe_admin_auth")
+    runtime = current_app.extensions.get(EXTENSION_KEY)
     if isinstance(runtime, Runtime):
         return runtime.binding.save(response)
     return response
@@ -78,8 +76,7 @@ def connect() -> ResponseReturnValue:
         logger.info("Ignoring an off-site or malformed next target for account %s", account_id)
         next_url = None
 
-    browser_id = runtime.binding.browser_id(create=True)
-    assert browser_id is not None
+    browser_id = runtime.binding.ensure_browser_id()
     state, nonce = runtime.consent_requests.issue(
         account_id=account_id, browser_id=browser_id, next_url=next_url
     )
@@ -93,7 +90,7 @@ def connect() -> ResponseReturnValue:
     separator = "&" if "?" in settings.consent_url else "?"
     logger.info("Consent flow started for account %s", account_id)
 
-    return _no_store(redirect(settings.consent_url + separator + urlencode(query)))
+    return no_store(redirect(settings.consent_url + separator + urlencode(query)))
 
 
 @blueprint.get("/callback")
@@ -108,7 +105,7 @@ def callback() -> ResponseReturnValue:
     except ConsentRejected as error:
         return _reject(runtime, error, account_id=account_id)
 
-    browser_id = runtime.binding.browser_id(create=False)
+    browser_id = runtime.binding.current_browser_id()
     cookies_missing = browser_id is None or account_id is None
     if params.state is not None and cookies_missing and not params.bounced:
         return _bounce(params)
@@ -133,10 +130,9 @@ def callback() -> ResponseReturnValue:
         )
 
     try:
-        check_binding(pending, browser_id=browser_id, account_id=account_id)
+        account_id = check_binding(pending, browser_id=browser_id, account_id=account_id)
     except ConsentRejected as error:
         return _reject(runtime, error, account_id=pending.account_id)
-    assert account_id is not None
 
     if params.error is not None:
         return _deny(runtime, params.error, account_id=account_id)
@@ -178,9 +174,9 @@ def callback() -> ResponseReturnValue:
         reconnected=reconnected,
     )
     target = _after(
-        pending.next_url, "AFTER_CONNECT_ENDPOINT", runtime.settings.after_connect_endpoint
+        runtime, pending.next_url, "AFTER_CONNECT_ENDPOINT", runtime.settings.after_connect_endpoint
     )
-    return _no_store(redirect(target))
+    return no_store(redirect(target))
 
 
 @blueprint.post("/disconnect")
@@ -211,9 +207,16 @@ def disconnect() -> ResponseReturnValue:
         return render_outcome(CSRF_FAILED, code="csrf_failed")
 
     org_id = request.form.get("org_id") or None
-    if org_id is not None and len(org_id) > 255:
-        org_id = None
-    consent = runtime.store.active_consent(account_id, org_id)
+    if org_id is not None and len(org_id) > ID_MAX_LENGTH:
+        # No stored org id is that long, so no consent can match it.
+        logger.info(
+            "Disconnect for account %s names an org id longer than %d characters",
+            account_id,
+            ID_MAX_LENGTH,
+        )
+        return render_outcome(NOT_CONNECTED, code="not_connected")
+
+    consent = _consent_to_disconnect(runtime, account_id, org_id)
     if consent is None:
         logger.info(
             "Disconnect for account %s found no active consent (org %s)", account_id, org_id
@@ -223,9 +226,18 @@ def disconnect() -> ResponseReturnValue:
     runtime.revoke(consent, reason="disconnected", event_kind=EVENT_DISCONNECTED)
     next_url = request.form.get("next")
     target = _after(
-        next_url, "AFTER_DISCONNECT_ENDPOINT", runtime.settings.after_disconnect_endpoint
+        runtime, next_url, "AFTER_DISCONNECT_ENDPOINT", runtime.settings.after_disconnect_endpoint
     )
     return redirect(target)
+
+
+def _consent_to_disconnect(runtime: Runtime, account_id: str, org_id: str | None) -> Consent | None:
+    # Read from the database, not a cache, because a revocation follows. Without
+    # an org id the app's org selector picks, as it does for protected views.
+    consents = runtime.store.active_consents(account_id)
+    if org_id is None:
+        return runtime.extension.select_consent(consents)
+    return next((consent for consent in consents if consent.org_id == org_id), None)
 
 
 def _bounce(params: CallbackParameters) -> Response:
@@ -236,23 +248,18 @@ def _bounce(params: CallbackParameters) -> Response:
     query: dict[str, Any] = params.reload_query()
     target = url_for(".callback", **query)
     logger.info("Callback arrived without session or binding cookie; reloading it same-site")
-    return _no_store(Response(render_template("adobe_admin_auth/bounce.html", target=target)))
+    return no_store(Response(render_template("adobe_admin_auth/bounce.html", target=target)))
 
 
-def _no_store(response: _R) -> _R:
-    # Callback URLs carry the state and the id_token: keep them out of caches,
-    # out of the Referer header of anything the next page loads, and out of frames.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Frame-Options"] = "DENY"
-    return response
-
-
-def _after(next_url: str | None, setting: str, endpoint: str | None) -> str:
+def _after(runtime: Runtime, next_url: str | None, setting: str, endpoint: str | None) -> str:
     # The flow has already succeeded here, so an endpoint setting that cannot
     # be built falls back to the site's root rather than failing with a 500.
-    if next_url and is_safe_path(next_url):
+    if next_url and is_safe_path(next_url, runtime.settings.max_param_length):
         return next_url
+    if next_url:
+        logger.info(
+            "Ignoring an off-site, malformed or too long next target after %s", request.endpoint
+        )
     if endpoint is not None:
         url = endpoint_url(setting, endpoint)
         if url is not None:

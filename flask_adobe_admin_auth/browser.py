@@ -59,24 +59,30 @@ class BrowserBinding:
         self._settings = settings
         self.clock = clock
 
-    def browser_id(self, *, create: bool) -> str | None:
-        """Return this browser's id, creating one (sent with the response) when asked."""
+    def current_browser_id(self) -> str | None:
+        """Return this browser's id, or ``None`` when it has no valid binding cookie yet."""
         new_id: str | None = g.get(_NEW_ID_KEY)
         if new_id is not None:
             return new_id
 
         raw = request.cookies.get(self._settings.binding_cookie_name)
-        if raw:
-            try:
-                value = URLSafeSerializer(_secret_keys(current_app), salt=_BINDING_SALT).loads(raw)
-            except BadSignature:
-                logger.info("Ignoring a browser binding cookie with an invalid signature")
-            else:
-                if isinstance(value, str) and value:
-                    return value
-
-        if not create:
+        if not raw:
             return None
+        try:
+            value = URLSafeSerializer(_secret_keys(current_app), salt=_BINDING_SALT).loads(raw)
+        except BadSignature:
+            logger.info("Ignoring a browser binding cookie with an invalid signature")
+            return None
+        if isinstance(value, str) and value:
+            return value
+        return None
+
+    def ensure_browser_id(self) -> str:
+        """Return this browser's id, creating one that :meth:`save` sends with the response."""
+        browser_id = self.current_browser_id()
+        if browser_id is not None:
+            return browser_id
+
         new_id = new_browser_id()
         setattr(g, _NEW_ID_KEY, new_id)
         return new_id
@@ -104,13 +110,12 @@ class BrowserBinding:
 
     def csrf_token(self) -> str:
         """Return a CSRF token for forms that post to the consent blueprint."""
-        browser_id = self.browser_id(create=True)
-        assert browser_id is not None
+        browser_id = self.ensure_browser_id()
         return str(self._csrf_serializer().dumps(digest(browser_id)))
 
     def check_csrf_token(self, token: str | None) -> bool:
         """Whether ``token`` was issued to this browser within the last day."""
-        browser_id = self.browser_id(create=False)
+        browser_id = self.current_browser_id()
         if not token or browser_id is None or len(token) > 512:
             return False
         try:

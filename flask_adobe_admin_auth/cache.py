@@ -55,8 +55,9 @@ class JSONRedisSerializer(RedisSerializer):
             return None
         try:
             return json.loads(bvalue)
-        except ValueError:
-            logger.warning("Ignoring a cache value that is not JSON")
+        except (ValueError, RecursionError):
+            # RecursionError: JSON nested deeper than the parser's recursion limit.
+            logger.warning("Ignoring a cache value that is not JSON or nests too deeply")
             return None
 
 

@@ -137,8 +137,11 @@ def _parse_query(query_string: bytes) -> list[tuple[str, str]]:
 
 def check_binding(
     pending: PendingConsent, *, browser_id: str | None, account_id: str | None
-) -> None:
-    """Reject a callback finished in another browser or by another account (login CSRF)."""
+) -> str:
+    """Reject a callback finished in another browser or by another account (login CSRF).
+
+    :returns: the signed-in account id, now known to be the one that started the flow.
+    """
     if browser_id is None or not values_equal(pending.browser_digest, digest(browser_id)):
         raise ConsentRejected(
             "This consent was started in another browser.",
@@ -160,3 +163,4 @@ def check_binding(
             status=403,
             account_id=account_id,
         )
+    return account_id

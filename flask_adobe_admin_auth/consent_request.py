@@ -105,12 +105,16 @@ class ConsentRequests:
 def _parse(record: Any) -> PendingConsent | None:
     if not isinstance(record, dict):
         return None
+    next_url = record.get("next")
+    if next_url is not None and not isinstance(next_url, str):
+        logger.warning("Ignoring a malformed pending consent record in the cache")
+        return None
     try:
         return PendingConsent(
             nonce=str(record["nonce"]),
             account_id=str(record["account_id"]),
             browser_digest=str(record["browser"]),
-            next_url=record.get("next"),
+            next_url=next_url,
             issued_at=float(record["issued_at"]),
         )
     except (KeyError, TypeError, ValueError):

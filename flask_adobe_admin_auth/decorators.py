@@ -16,8 +16,9 @@ from flask import g
 from flask.typing import ResponseReturnValue
 
 from .errors import ConfigurationError, ConsentRevokedError, IMSUnavailable, TokenMintFailed
+from .models import Consent
 from .responses import connect_required, ims_unavailable, unauthorized
-from .runtime import get_runtime
+from .runtime import Runtime, get_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def requires_consent(view: F) -> F:
     account the unauthorized handler answers; without a consent a browser
     is sent to connect and a JSON client gets 403 with a ``connect_url``.
     """
-    return _wrap(view, _load_consent)
+    return _wrap(view, _check_consent)
 
 
 def requires_customer_token(view: F) -> F:
@@ -46,29 +47,39 @@ def requires_customer_token(view: F) -> F:
     is 503 and the consent is left alone.
     """
 
-    def load(_: Any) -> ResponseReturnValue | None:
-        refusal = _load_consent(None)
-        if refusal is not None:
-            return refusal
-        consent = g.get(CONSENT_KEY)
+    def load() -> ResponseReturnValue | None:
+        runtime = get_runtime()
+        loaded = _load_consent(runtime)
+        if not isinstance(loaded, Consent):
+            return loaded
+
         try:
-            token = get_runtime().get_token(consent.org_id)
+            token = runtime.get_token(loaded.org_id)
         except ConsentRevokedError:
-            g.pop(CONSENT_KEY, None)
             return connect_required()
         except IMSUnavailable:
             return ims_unavailable()
         except (TokenMintFailed, ConfigurationError) as error:
-            logger.error("No token for org %s: %s (%s)", consent.org_id, error.code, error)
+            logger.error("No token for org %s: %s (%s)", loaded.org_id, error.code, error)
             return ims_unavailable()
+
+        setattr(g, CONSENT_KEY, loaded)
         setattr(g, TOKEN_KEY, token)
         return None
 
     return _wrap(view, load)
 
 
-def _load_consent(_: Any) -> ResponseReturnValue | None:
-    runtime = get_runtime()
+def _check_consent() -> ResponseReturnValue | None:
+    loaded = _load_consent(get_runtime())
+    if not isinstance(loaded, Consent):
+        return loaded
+    setattr(g, CONSENT_KEY, loaded)
+    return None
+
+
+def _load_consent(runtime: Runtime) -> Consent | ResponseReturnValue:
+    # Returns the consent to act on, or the response that refuses the request.
     account_id = runtime.extension.load_account()
     if account_id is None:
         return unauthorized()
@@ -76,16 +87,15 @@ def _load_consent(_: Any) -> ResponseReturnValue | None:
     if consent is None:
         logger.debug("Account %s has no active consent", account_id)
         return connect_required()
-    setattr(g, CONSENT_KEY, consent)
-    return None
+    return consent
 
 
-def _wrap(view: F, before: Callable[[Any], ResponseReturnValue | None]) -> F:
+def _wrap(view: F, before: Callable[[], ResponseReturnValue | None]) -> F:
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            refusal = before(None)
+            refusal = before()
             if refusal is not None:
                 return refusal
             return await view(*args, **kwargs)
@@ -94,7 +104,7 @@ def _wrap(view: F, before: Callable[[Any], ResponseReturnValue | None]) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        refusal = before(None)
+        refusal = before()
         if refusal is not None:
             return refusal
         return view(*args, **kwargs)

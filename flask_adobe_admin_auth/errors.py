@@ -109,6 +109,10 @@ class ConsentRevokedError(TokenMintFailed):
 
 
 class NoActiveConsent(AdobeAdminAuthError):
-    """The account or org has no active consent to act on."""
+    """The account or org has no active consent to act on.
+
+    Raised by ``Runtime.require_active_org``, which the ``flask
+    adobe-admin-auth token`` command calls before it gets a token.
+    """
 
     code = "no_active_consent"

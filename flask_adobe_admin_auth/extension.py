@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
 
 import requests
+from cachelib import BaseCache
 from flask import Flask, current_app
 from flask.typing import ResponseReturnValue
 from flask_sqlalchemy import SQLAlchemy
@@ -17,10 +17,10 @@ from .cache import SharedCache, cache_from_config
 from .config_reader import PREFIX
 from .crypto import TokenCipher
 from .errors import ConfigurationError
-from .models import Consent
+from .models import ID_MAX_LENGTH, Consent
 from .runtime import EXTENSION_KEY, Runtime, get_runtime
-from .settings import load_settings
-from .store import ConsentStore
+from .settings import Settings, load_settings
+from .store import EVENT_REVOKED, ConsentStore
 from .tokens import AccessToken
 
 logger = logging.getLogger(__name__)
@@ -28,8 +28,6 @@ logger = logging.getLogger(__name__)
 AccountLoader = Callable[[], "str | None"]
 UnauthorizedHandler = Callable[[], ResponseReturnValue]
 OrgSelector = Callable[[Sequence[Consent]], "str | None"]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class AdobeAdminAuth:
@@ -40,8 +38,8 @@ class AdobeAdminAuth:
     :param db: the app's ``flask_sqlalchemy.SQLAlchemy`` instance; the
         extension's tables join its metadata. Defaults to the instance
         registered on the app.
-    :param cache: a cachelib cache shared by every worker; overrides
-        ``ADOBE_ADMIN_AUTH_CACHE``.
+    :param cache: a cachelib cache shared by every worker, or a cache URL
+        such as ``redis://...``; overrides ``ADOBE_ADMIN_AUTH_CACHE``.
     """
 
     def __init__(
@@ -49,7 +47,7 @@ class AdobeAdminAuth:
         app: Flask | None = None,
         *,
         db: SQLAlchemy | None = None,
-        cache: Any = None,
+        cache: BaseCache | str | None = None,
     ) -> None:
         self.db = db
         self.cache = cache
@@ -120,7 +118,12 @@ class AdobeAdminAuth:
     # Hooks the app registers
 
     def account_loader(self, loader: AccountLoader) -> AccountLoader:
-        """Register the callable that returns the signed-in account id, or ``None``."""
+        """Register the callable that returns the signed-in account id, or ``None``.
+
+        The id is stored with each consent, so it may be at most
+        255 characters (``models.ID_MAX_LENGTH``);
+        :meth:`load_account` raises ``ValueError`` for a longer one.
+        """
         self._account_loader = loader
         return loader
 
@@ -143,7 +146,14 @@ class AdobeAdminAuth:
         return selector
 
     def load_account(self) -> str | None:
-        """Call the account loader; an empty value means nobody is signed in."""
+        """Call the account loader; an empty value means nobody is signed in.
+
+        :raises RuntimeError: when no account loader is registered.
+        :raises TypeError: when the loader returns something other than a string or ``None``.
+        :raises ValueError: when the loader returns an id longer than
+            255 characters (``models.ID_MAX_LENGTH``), which the consent
+            tables cannot store.
+        """
         if self._account_loader is None:
             raise RuntimeError(
                 "No account loader registered: decorate a function with @adobe.account_loader "
@@ -156,9 +166,20 @@ class AdobeAdminAuth:
             raise TypeError(
                 f"The account loader must return a str or None, got {type(account).__name__}."
             )
+        if len(account) > ID_MAX_LENGTH:
+            raise ValueError(
+                f"The account loader returned an id of {len(account)} characters; the consent "
+                f"tables store at most {ID_MAX_LENGTH}. Return a shorter key for the account."
+            )
         return account
 
     def select_consent(self, consents: Sequence[Consent]) -> Consent | None:
+        """Pick the consent to act on from an account's active consents, most recent first.
+
+        The registered :meth:`org_selector` picks when there is one. Without
+        one, or when it returns ``None``, the most recent consent is used. An
+        org id that names none of ``consents`` gives ``None``.
+        """
         if not consents:
             return None
         if self._org_selector is not None:
@@ -181,7 +202,12 @@ class AdobeAdminAuth:
         return get_runtime().get_token(org_id)
 
     def invalidate_token(self, org_id: str) -> None:
-        """Drop the cached token of ``org_id`` so that the next call mints a new one."""
+        """Drop the cached token of ``org_id`` in the shared cache and in this process.
+
+        The next :meth:`get_token` in this process mints a new token. Other
+        processes keep their own copy for at most ``CONSENT_LOCAL_TIMEOUT``
+        seconds before they read the shared cache again.
+        """
         get_runtime().tokens.invalidate(org_id)
 
     def active_consent(self, account_id: str, org_id: str | None = None) -> Consent | None:
@@ -196,9 +222,12 @@ class AdobeAdminAuth:
         return get_runtime().active_consents(account_id)
 
     def revoke_consent(self, consent: Consent, *, reason: str = "revoked_locally") -> bool:
-        """Mark ``consent`` revoked here (Adobe is not told) and send ``consent_revoked``."""
-        from .store import EVENT_REVOKED
+        """Mark ``consent`` revoked here (Adobe is not told) and send ``consent_revoked``.
 
+        :returns: whether this call revoked it; ``False`` when it was revoked already.
+        :raises ValueError: when ``reason`` is empty or longer than
+            64 characters (``models.REASON_MAX_LENGTH``).
+        """
         return get_runtime().revoke(consent, reason=reason, event_kind=EVENT_REVOKED)
 
     def api_session(self, org_id: str) -> requests.Session:
@@ -210,9 +239,14 @@ class AdobeAdminAuth:
         return AdobeAPISession(current_app._get_current_object(), org_id)  # type: ignore[attr-defined]
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         """The validated settings of the current app."""
         return get_runtime().settings
+
+    @property
+    def unauthorized_callback(self) -> UnauthorizedHandler | None:
+        """The handler registered with :meth:`unauthorized_handler`, or ``None``."""
+        return self._unauthorized_handler
 
 
 def _csrf_token() -> str:

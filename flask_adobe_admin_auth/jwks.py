@@ -3,8 +3,9 @@
 The raw key set lives in the shared cache for ``JWKS_CACHE_TIMEOUT`` and each
 process keeps the parsed keys next to it. A ``kid`` missing from the cached
 set triggers one refetch per ``JWKS_REFETCH_COOLDOWN`` across all processes,
-so a flood of tokens with made-up ``kid`` values cannot hammer IMS. A failed
-fetch never replaces keys that were good.
+so a flood of tokens with made-up ``kid`` values cannot hammer IMS. The cold
+fetch starts no cooldown, so the first unknown ``kid`` after it may refetch
+once. A failed fetch, a redirect included, never replaces keys that were good.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class JWKSClient:
                     keys = self._fetch_and_store()
                 finally:
                     self._cache.delete(_LEASE_KEY)
-                self._cache.add(_COOLDOWN_KEY, 1, timeout=max(self._refetch_cooldown, 1))
+                # No refetch cooldown starts here: a kid that Adobe rotated in
+                # right after this fetch may still trigger one refetch.
                 return keys
 
             time.sleep(_LEASE_POLL)
@@ -115,7 +117,7 @@ class JWKSClient:
         local = self._local
         if local is not None and local[0] == raw:
             return local[1]
-        keys = _parse_key_set(raw)
+        keys = parse_key_set(raw)
         if keys is None:
             return None
         self._local = (raw, keys)
@@ -123,7 +125,8 @@ class JWKSClient:
 
     def _fetch_and_store(self) -> dict[str, RSAKey]:
         try:
-            response = self._http.get(self.url, timeout=self._http_timeout)
+            # A redirect is a failed fetch: the key set must come from the configured URL.
+            response = self._http.get(self.url, timeout=self._http_timeout, allow_redirects=False)
         except requests.RequestException as error:
             logger.warning("JWKS fetch from %s failed: %s", self.url, type(error).__name__)
             return self._keep_old_keys()
@@ -141,7 +144,7 @@ class JWKSClient:
             logger.warning("JWKS from %s is not JSON", self.url)
             return self._keep_old_keys()
 
-        keys = _parse_key_set(raw)
+        keys = parse_key_set(raw)
         if keys is None:
             logger.warning("JWKS from %s holds no usable RS256 key", self.url)
             return self._keep_old_keys()
@@ -160,7 +163,7 @@ class JWKSClient:
         return keys
 
 
-def _parse_key_set(raw: Any) -> dict[str, RSAKey] | None:
+def parse_key_set(raw: Any) -> dict[str, RSAKey] | None:
     """Return the RSA signing keys of a JWKS by ``kid``, or ``None`` when none is usable."""
     if not isinstance(raw, dict) or not isinstance(raw.get("keys"), list):
         return None

@@ -2,15 +2,18 @@
 
 The rules below are read top to bottom, and the first that matches wins:
 
-1. No HTTP response (timeout, connection error), a 5xx, 408, 425 or 429:
+1. No HTTP response (timeout, connection error), a 5xx, 408, 425 or 429,
+   or a 200 without a usable token (not JSON, an ``error`` field, an empty
+   or malformed ``access_token``, a missing or too short ``expires_in``):
    transient. Retry with backoff, honouring ``Retry-After``; never revoke.
 2. ``error`` in :data:`CLIENT_ERRORS`: IMS rejected our client secret. Try
    the next configured secret; never revoke.
 3. 400, 401 or 403 with an ``error`` that the app listed in
    ``ADOBE_ADMIN_AUTH_ORG_REJECTION_ERRORS``: the org rejected. Revoke the
    org's consent at once.
-4. ``error`` in :data:`CONFIGURATION_ERRORS`, or a 4xx other than 400, 401
-   and 403: our configuration or a malformed request. Fail loudly (an
+4. ``error`` in :data:`CONFIGURATION_ERRORS`, a 3xx (redirects are not
+   followed, so that the client secret is never sent to another URL), or a
+   4xx other than 400, 401 and 403: our configuration or a malformed request. Fail loudly (an
    ERROR log line); never revoke.
 5. 400, 401 or 403 with any other OAuth ``error`` code, when the app lists
    no codes: the org rejected (consent revoked, technical account deleted).
@@ -58,7 +61,7 @@ import enum
 import random
 from collections.abc import Callable
 
-from .token_endpoint import TokenFailure
+from .token_endpoint import INVALID_TOKEN_RESPONSE, TokenFailure
 
 
 class Verdict(enum.Enum):
@@ -74,8 +77,8 @@ class Verdict(enum.Enum):
 #: OAuth errors that reject the app's own client credentials.
 CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client_secret"})
 
-#: OAuth errors caused by the app's configuration (scopes, grant type), by a
-#: malformed request, or by a success response that lacks a usable token.
+#: OAuth errors caused by the app's configuration (scopes, grant type) or by a
+#: malformed request.
 CONFIGURATION_ERRORS = frozenset(
     {
         "invalid_request",
@@ -83,7 +86,6 @@ CONFIGURATION_ERRORS = frozenset(
         "unsupported_grant_type",
         "invalid_grant_type",
         "unauthorized_client",
-        "invalid_token_response",
     }
 )
 
@@ -108,6 +110,11 @@ def classify(failure: TokenFailure, org_rejection_errors: tuple[str, ...] | None
         return Verdict.TRANSIENT
     if status is not None and (status >= 500 or status in TRANSIENT_STATUSES):
         return Verdict.TRANSIENT
+    if status == 200 and error == INVALID_TOKEN_RESPONSE:
+        # A gateway or a half-deployed IMS node; nothing about the org or the app.
+        return Verdict.TRANSIENT
+    if status is not None and 300 <= status < 400:
+        return Verdict.CONFIGURATION
     if error in CLIENT_ERRORS:
         return Verdict.CLIENT_REJECTED
 

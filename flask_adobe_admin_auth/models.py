@@ -21,6 +21,12 @@ EVENTS_TABLE = "adobe_consent_events"
 STATUS_ACTIVE = "active"
 STATUS_REVOKED = "revoked"
 
+#: Maximum length of an account, org or technical account id, as stored.
+ID_MAX_LENGTH = 255
+
+#: Maximum length of a consent's revocation reason, as stored.
+REASON_MAX_LENGTH = 64
+
 # A plain SQLAlchemy type, so that Alembic's generated scripts need no import
 # from this package. Records convert the values to aware UTC on the way out.
 _TIMESTAMP = sa.DateTime(timezone=True)
@@ -93,6 +99,9 @@ class Consent:
         """Rebuild a consent from :meth:`to_cache`; ``None`` for anything malformed."""
         try:
             revoked_at = data["revoked_at"]
+            revoked_reason = data["revoked_reason"]
+            if revoked_reason is not None and not isinstance(revoked_reason, str):
+                return None
             return cls(
                 id=int(data["id"]),
                 account_id=str(data["account_id"]),
@@ -102,7 +111,7 @@ class Consent:
                 status=str(data["status"]),
                 granted_at=_from_timestamp(data["granted_at"]),
                 revoked_at=None if revoked_at is None else _from_timestamp(revoked_at),
-                revoked_reason=data["revoked_reason"],
+                revoked_reason=revoked_reason,
                 updated_at=_from_timestamp(data["updated_at"]),
             )
         except (KeyError, TypeError, ValueError, OverflowError):
@@ -168,19 +177,15 @@ def _declare_models(db: SQLAlchemy) -> ModelClasses:
         )
 
         id = sa.Column(sa.Integer, primary_key=True)
-        account_id = sa.Column(sa.String(255), nullable=False)
-        org_id = sa.Column(sa.String(255), nullable=False)
-        technical_account_id = sa.Column(sa.String(255), nullable=False)
+        account_id = sa.Column(sa.String(ID_MAX_LENGTH), nullable=False)
+        org_id = sa.Column(sa.String(ID_MAX_LENGTH), nullable=False)
+        technical_account_id = sa.Column(sa.String(ID_MAX_LENGTH), nullable=False)
         scopes = sa.Column(sa.Text, nullable=False)
         status = sa.Column(sa.String(16), nullable=False, default=STATUS_ACTIVE)
         granted_at = sa.Column(_TIMESTAMP, nullable=False, default=utc_now)
         revoked_at = sa.Column(_TIMESTAMP, nullable=True)
-        revoked_reason = sa.Column(sa.String(64), nullable=True)
+        revoked_reason = sa.Column(sa.String(REASON_MAX_LENGTH), nullable=True)
         updated_at = sa.Column(_TIMESTAMP, nullable=False, default=utc_now, onupdate=utc_now)
-
-        @property
-        def is_active(self) -> bool:
-            return bool(self.status == STATUS_ACTIVE)
 
         def __repr__(self) -> str:
             return (
@@ -199,8 +204,8 @@ def _declare_models(db: SQLAlchemy) -> ModelClasses:
         consent_id = sa.Column(
             sa.Integer, sa.ForeignKey(f"{CONSENTS_TABLE}.id", ondelete="SET NULL"), nullable=True
         )
-        account_id = sa.Column(sa.String(255), nullable=True)
-        org_id = sa.Column(sa.String(255), nullable=True)
+        account_id = sa.Column(sa.String(ID_MAX_LENGTH), nullable=True)
+        org_id = sa.Column(sa.String(ID_MAX_LENGTH), nullable=True)
         kind = sa.Column(sa.String(32), nullable=False)
         reason = sa.Column(sa.String(255), nullable=True)
         created_at = sa.Column(_TIMESTAMP, nullable=False, default=utc_now)

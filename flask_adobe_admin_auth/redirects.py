@@ -15,8 +15,11 @@ _UNSAFE_CHARACTERS = re.compile(r"[\\\x00-\x1f\x7f]")
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
-def is_safe_path(target: str | None, max_length: int = 2048) -> bool:
+def is_safe_path(target: str | None, max_length: int) -> bool:
     """Whether ``target`` is a relative path on this site, safe to redirect to.
+
+    :param max_length: the longest target accepted, in characters
+        (``ADOBE_ADMIN_AUTH_MAX_PARAM_LENGTH``).
 
     Accepted: ``/reports?tab=1``. Rejected: absolute URLs, scheme-relative
     ``//host``, ``/\\host``, ``https:host``, ``javascript:...``, anything

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from flask import Response, jsonify, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response as BaseResponse
 
 from .outcomes import CONSENT_REQUIRED, IMS_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAUTHORIZED, Outcome
 from .runtime import get_runtime
@@ -18,6 +20,8 @@ logger = logging.getLogger(__name__)
 # Characters a query keeps as they are; everything else, such as raw bytes
 # above 0x7f and control characters, is percent-encoded.
 _QUERY_SAFE = "!$%&'()*+,/:;=?@-._~"
+
+_R = TypeVar("_R", bound=BaseResponse)
 
 
 def prefers_json() -> bool:
@@ -29,32 +33,46 @@ def prefers_json() -> bool:
     return request.is_json and not accept["text/html"]
 
 
-def render_outcome(outcome: Outcome, *, code: str, **context: Any) -> Response:
+def no_store(response: _R) -> _R:
+    """Keep ``response`` out of caches, out of the Referer header and out of frames.
+
+    Pages of the consent flow may be served at a callback URL that carries
+    the state and the id_token. Neither a cache nor the Referer of a
+    followed link may keep that URL, and no other site may frame the page.
+    """
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def render_outcome(
+    outcome: Outcome, *, code: str, json_extra: Mapping[str, Any] | None = None
+) -> Response:
     """Render a result page (or JSON) for ``outcome``, never cached by the browser.
 
     Every 503 response carries ``Retry-After``.
+
+    :param json_extra: fields added to the JSON body only; the HTML page
+        shows the outcome alone.
     """
     if prefers_json():
-        response = jsonify(error=code, title=outcome.title, message=outcome.message, **context)
+        response = jsonify(
+            error=code, title=outcome.title, message=outcome.message, **(json_extra or {})
+        )
     else:
         html = render_template(
             "adobe_admin_auth/result.html",
             outcome=outcome,
             code=code,
             connect_url=url_for("adobe_admin_auth.connect"),
-            **context,
         )
         response = make_response(html)
     response.status_code = outcome.status
-    # The page may be served at a callback URL that carries the state and the
-    # id_token, so neither a cache nor the Referer of a followed link may keep it.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     if outcome.status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+    return no_store(response)
 
 
 def endpoint_url(setting: str, endpoint: str, **values: Any) -> str | None:
@@ -81,7 +99,7 @@ def endpoint_url(setting: str, endpoint: str, **values: Any) -> str | None:
 def unauthorized() -> ResponseReturnValue:
     """Answer a request that needs a signed-in account but has none."""
     runtime = get_runtime()
-    handler = runtime.extension._unauthorized_handler
+    handler = runtime.extension.unauthorized_callback
     if handler is not None:
         return handler()
     login_endpoint = runtime.settings.login_endpoint
@@ -96,7 +114,9 @@ def connect_required() -> ResponseReturnValue:
     """Send a browser to connect; tell an API client where to connect."""
     connect_url = url_for("adobe_admin_auth.connect", next=_current_path())
     if prefers_json():
-        return render_outcome(CONSENT_REQUIRED, code="consent_required", connect_url=connect_url)
+        return render_outcome(
+            CONSENT_REQUIRED, code="consent_required", json_extra={"connect_url": connect_url}
+        )
     return redirect(connect_url)
 
 

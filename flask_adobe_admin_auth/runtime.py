@@ -15,7 +15,7 @@ from .consent_request import ConsentRequests, digest
 from .crypto import TokenCipher
 from .errors import ConsentRevokedError, NoActiveConsent
 from .jwks import JWKSClient
-from .models import Consent
+from .models import REASON_MAX_LENGTH, Consent
 from .settings import Settings
 from .signals import consent_revoked, token_minted
 from .store import EVENT_TOKEN_REJECTED, ConsentStore
@@ -76,6 +76,7 @@ class Runtime:
             cipher=cipher,
             on_org_rejected=self._revoke_rejected_org,
             on_minted=self._send_token_minted,
+            check_org=self.require_active_org,
         )
         self._app = app
         # account id -> (monotonic expiry, active consents)
@@ -138,7 +139,18 @@ class Runtime:
                 self._consent_snapshots.pop(account_id, None)
 
     def revoke(self, consent: Consent, *, reason: str, event_kind: str) -> bool:
-        """Revoke ``consent``, drop its cached state, and send ``consent_revoked`` once."""
+        """Revoke ``consent``, drop its cached state, and send ``consent_revoked`` once.
+
+        :returns: whether this call revoked it; ``False`` when it was revoked already.
+        :raises ValueError: when ``reason`` is empty or longer than
+            ``REASON_MAX_LENGTH`` (64) characters, the size of the column that stores it.
+        """
+        if not 0 < len(reason) <= REASON_MAX_LENGTH:
+            raise ValueError(
+                f"The revocation reason must be 1 to {REASON_MAX_LENGTH} characters, "
+                f"got {len(reason)}."
+            )
+
         changed = self.store.revoke(consent.id, reason=reason, event_kind=event_kind)
         self.forget_consents(consent.account_id)
         if not self.store.active_consents_for_org(consent.org_id):
@@ -173,6 +185,10 @@ class Runtime:
             raise
 
     def require_active_org(self, org_id: str) -> None:
+        """Check that some account has an active consent for ``org_id``, in the database.
+
+        :raises NoActiveConsent: when no account has one.
+        """
         if not self.store.active_consents_for_org(org_id):
             raise NoActiveConsent(f"No active consent for org {org_id}.", org_id=org_id)
 

@@ -239,7 +239,7 @@ def _client_secrets(reader: ConfigReader) -> tuple[str, ...]:
             "is set together with ADOBE_ADMIN_AUTH_CLIENT_SECRET: set only one "
             "(CLIENT_SECRETS, newest first, while you rotate a secret)",
         )
-    if several:
+    if several is not None:
         return several
     if single is not None:
         return (single,)

@@ -163,14 +163,8 @@ class ConsentStore:
             ).all()
             return [Consent.from_row(row) for row in rows]
 
-    def active_consent(self, account_id: str, org_id: str | None = None) -> Consent | None:
-        """Return the account's active consent for ``org_id``, or its most recent one."""
-        for consent in self.active_consents(account_id):
-            if org_id is None or consent.org_id == org_id:
-                return consent
-        return None
-
     def active_consents_for_org(self, org_id: str) -> Sequence[Consent]:
+        """Return the active consents of every account for ``org_id``."""
         consent_model = self.models.consent
         with self._session() as session:
             rows = session.scalars(

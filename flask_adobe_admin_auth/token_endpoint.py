@@ -6,15 +6,34 @@ token service decides about retries, secret fallback and revocation.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import logging
+import math
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
+if TYPE_CHECKING:
+    from .settings import Settings
+
 logger = logging.getLogger(__name__)
+
+#: The ``error`` code of a success response that carries no usable token.
+INVALID_TOKEN_RESPONSE = "invalid_token_response"
+
+#: Longest access token accepted, in characters; IMS tokens are about 1 to 2 KiB.
+MAX_ACCESS_TOKEN_LENGTH = 16 * 1024
+
+#: Longest ``Retry-After`` honoured, in seconds; a longer one is cut to this.
+MAX_RETRY_AFTER = 3600.0
+
+# Printable ASCII without space: what a bearer token (RFC 6750 b64token) can hold.
+_ACCESS_TOKEN_PATTERN = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -46,8 +65,29 @@ class TokenEndpoint:
         self.scope = scope
         self.timeout = timeout
 
-    def request(self, org_id: str, client_secret: str) -> TokenGrant | TokenFailure:
-        """Make one attempt to mint a token for ``org_id`` with ``client_secret``."""
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenEndpoint:
+        """Build the endpoint of the app's token URL, client id, scopes and HTTP timeout."""
+        return cls(
+            url=settings.token_url,
+            client_id=settings.client_id,
+            scope=settings.scope_param,
+            timeout=settings.http_timeout,
+        )
+
+    def request(
+        self, org_id: str, client_secret: str, *, timeout: float | None = None
+    ) -> TokenGrant | TokenFailure:
+        """Make one attempt to mint a token for ``org_id`` with ``client_secret``.
+
+        :param timeout: seconds for this attempt, when shorter than the
+            endpoint's own timeout (for example to end before a mint deadline).
+
+        Redirects are not followed: a 307 or 308 would send the client secret
+        again to wherever the ``Location`` header points. A 3xx is returned as
+        a failure.
+        """
+        seconds = self.timeout if timeout is None else min(self.timeout, timeout)
         responses: list[requests.Response] = []
 
         def remember(response: requests.Response) -> requests.Response:
@@ -68,14 +108,16 @@ class TokenEndpoint:
                     grant_type="client_credentials",
                     scope=self.scope,
                     org_id=org_id,
-                    timeout=self.timeout,
+                    timeout=seconds,
+                    allow_redirects=False,
                 )
             except requests.RequestException as error:
                 if not responses:
                     return _transport_failure(type(error).__name__)
-            except (OAuthError, ValueError, TypeError, OverflowError) as error:
+            except (OAuthError, ValueError, TypeError, OverflowError, RecursionError) as error:
                 # Authlib raises on error responses and also on success
-                # responses whose expires_in it cannot read (such as "1e400").
+                # responses whose expires_in it cannot read (such as "1e400")
+                # or whose JSON nests too deeply to parse.
                 # The captured response is read below in either case.
                 if not responses:
                     return _transport_failure(type(error).__name__)
@@ -98,27 +140,51 @@ def _transport_failure(name: str) -> TokenFailure:
 
 
 def _grant_from_response(response: requests.Response, org_id: str) -> TokenGrant | TokenFailure:
+    debug_id = response.headers.get("x-debug-id")
     try:
         body: Any = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
-    access_token = body.get("access_token") if isinstance(body, dict) else None
-    expires_in = _parse_expires_in(body.get("expires_in") if isinstance(body, dict) else None)
-    if isinstance(access_token, str) and access_token and expires_in is not None:
-        return TokenGrant(access_token=access_token, expires_in=expires_in)
+    if not isinstance(body, dict):
+        return _invalid_grant(org_id, debug_id, "the body is not a JSON object")
+    if body.get("error") is not None:
+        return _invalid_grant(org_id, debug_id, "the body carries an error field")
 
-    debug_id = response.headers.get("x-debug-id")
+    access_token = body.get("access_token")
+    if not _is_valid_access_token(access_token):
+        return _invalid_grant(
+            org_id,
+            debug_id,
+            "access_token is missing, empty, longer than "
+            f"{MAX_ACCESS_TOKEN_LENGTH} characters or not printable ASCII without spaces",
+        )
+    expires_in = _parse_expires_in(body.get("expires_in"))
+    if expires_in is None:
+        return _invalid_grant(org_id, debug_id, "expires_in is missing or not a positive number")
+    return TokenGrant(access_token=access_token, expires_in=expires_in)
+
+
+def _invalid_grant(org_id: str, debug_id: str | None, reason: str) -> TokenFailure:
     logger.warning(
-        "IMS token response for org %s lacks access_token or a valid expires_in (x-debug-id %s)",
+        "IMS returned HTTP 200 without a usable token for org %s: %s (x-debug-id %s)",
         org_id,
+        reason,
         debug_id,
     )
     return TokenFailure(
-        status=response.status_code,
-        error="invalid_token_response",
-        description="the token response lacks access_token or a valid expires_in",
+        status=200,
+        error=INVALID_TOKEN_RESPONSE,
+        description=reason,
         debug_id=debug_id,
         retry_after=None,
+    )
+
+
+def _is_valid_access_token(value: object) -> TypeGuard[str]:
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_ACCESS_TOKEN_LENGTH
+        and _ACCESS_TOKEN_PATTERN.fullmatch(value) is not None
     )
 
 
@@ -127,7 +193,7 @@ def _failure_from_response(response: requests.Response) -> TokenFailure:
     description: str | None = None
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
         if isinstance(body.get("error"), str):
@@ -139,12 +205,16 @@ def _failure_from_response(response: requests.Response) -> TokenFailure:
         error=error,
         description=description,
         debug_id=response.headers.get("x-debug-id"),
-        retry_after=_parse_retry_after(response.headers.get("Retry-After")),
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
     )
 
 
 def _parse_expires_in(value: object) -> float | None:
-    """Accept ``expires_in`` as an integer or a numeric string of seconds."""
+    """Accept ``expires_in`` as a number or a numeric string of seconds.
+
+    A value too large for a float (such as ``10**400`` or ``"1e400"``) reads as
+    infinity, which the token service caps at ``TOKEN_MAX_LIFETIME``.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -152,17 +222,42 @@ def _parse_expires_in(value: object) -> float | None:
             value = float(value.strip())
         except ValueError:
             return None
-    if not isinstance(value, (int, float)) or value != value or value <= 0:
+    if isinstance(value, int):
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf if value > 0 else -math.inf
+    if not isinstance(value, float) or math.isnan(value) or value <= 0:
         return None
-    return float(value)
+    return value
 
 
-def _parse_retry_after(value: str | None) -> float | None:
-    # Only the delay-seconds form; an HTTP date is rare from IMS and is ignored.
+def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Return the seconds a ``Retry-After`` header requests, or ``None`` when it is invalid.
+
+    Both forms of RFC 9110, section 10.2.3, are read: delay-seconds and an
+    HTTP-date. A date in the past means 0; a wait above :data:`MAX_RETRY_AFTER`
+    is cut to it, so that a broken proxy cannot stop minting for days.
+    """
     if value is None:
         return None
+    text = value.strip()
+    seconds: float | None
     try:
-        seconds = float(value.strip())
+        seconds = float(text)
     except ValueError:
+        seconds = _seconds_until_date(text, now or dt.datetime.now(dt.timezone.utc))
+    if seconds is None or math.isnan(seconds) or seconds < 0:
         return None
-    return seconds if 0 <= seconds < 3600 else None
+    return min(seconds, MAX_RETRY_AFTER)
+
+
+def _seconds_until_date(text: str, now: dt.datetime) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        # HTTP dates are always GMT; parsedate_to_datetime leaves "-0000" naive.
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max((when - now).total_seconds(), 0.0)

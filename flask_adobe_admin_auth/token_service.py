@@ -1,11 +1,11 @@
-"""Access tokens per org: cached, encrypted at rest, minted once at a time.
+"""Access tokens per org: single flight of mints in one process and across processes.
 
 Reading a token costs a dictionary lookup while this process has a fresh
-copy, then one cache read. When no fresh token exists, one thread per
-process leads the mint while the others wait on its ``Future``, and across
-processes an atomic ``add`` in the shared cache (a lease that expires) lets
-one worker call IMS while the rest poll the cache for its outcome, token or
-error.
+copy, then one cache read (see :mod:`.token_cache`). When no fresh token
+exists, one thread per process leads the mint while the others wait on its
+``Future``, and across processes an atomic ``add`` in the shared cache (a
+lease that expires) lets one worker call IMS (see :mod:`.token_minter`)
+while the rest poll the cache for its outcome, token or error.
 
 A token is refreshed ``TOKEN_REFRESH_MARGIN`` seconds before it expires.
 While one caller refreshes, the others keep using the old token, and when
@@ -15,15 +15,14 @@ the refresh fails transiently the old token is served until it expires.
 from __future__ import annotations
 
 import concurrent.futures
-import datetime as dt
 import hashlib
 import logging
+import math
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any
 
 from .cache import CACHE_ERRORS, SharedCache
@@ -35,9 +34,10 @@ from .errors import (
     IMSUnavailable,
     TokenMintFailed,
 )
-from .mint_policy import Verdict, backoff_delay, classify, org_rejections_to_revoke
 from .settings import Settings
-from .token_endpoint import TokenEndpoint, TokenFailure, TokenGrant
+from .token_cache import CachedToken, TokenCache
+from .token_endpoint import TokenEndpoint
+from .token_minter import OrgRejectedHook, TokenMinter
 from .tokens import AccessToken
 
 logger = logging.getLogger(__name__)
@@ -45,40 +45,27 @@ logger = logging.getLogger(__name__)
 #: Seconds a leader's failure stays readable for the workers that waited on it.
 OUTCOME_TIMEOUT = 10
 
-#: A token with less time left than this is not handed out.
-MIN_USABLE_LIFETIME = 1.0
-
-#: Maximum delay before retrying a refresh that failed while the old token was still valid.
-REFRESH_RETRY_DELAY = 30.0
+#: Longest safety margin, in seconds, between the end of a mint and the end of its lease.
+MAX_LEASE_MARGIN = 1.0
 
 # Polling interval bounds, in seconds, while another worker holds the lease.
 _POLL_FIRST = 0.02
 _POLL_MAX = 0.25
 
-OrgRejectedHook = Callable[[str, TokenFailure], None]
 MintedHook = Callable[[AccessToken], None]
 
-
-@dataclass(frozen=True)
-class _CachedToken:
-    token: AccessToken
-    refresh_at: float
-    stored_at: float
-
-    @property
-    def is_fresh(self) -> bool:
-        return time.time() < self.refresh_at
-
-    @property
-    def is_usable(self) -> bool:
-        return self.token.expires_in > MIN_USABLE_LIFETIME
+#: Raises when ``org_id`` may not get a new token (for example, no active consent).
+CheckOrgHook = Callable[[str], None]
 
 
 class TokenService:
     """Gets access tokens for orgs from the cache or from IMS.
 
-    :param sleep: waits between retries of IMS; tests replace it to record
-        the backoff without waiting.
+    :param check_org: called before each mint, but not on a cache hit, so
+        that the hot path makes no database query; it raises to stop the
+        mint, for example :class:`~flask_adobe_admin_auth.NoActiveConsent`.
+    :param sleep: waits between retries of IMS; tests replace it (also later,
+        through the :attr:`sleep` attribute) to record the backoff without waiting.
     """
 
     def __init__(
@@ -89,26 +76,34 @@ class TokenService:
         cipher: TokenCipher,
         on_org_rejected: OrgRejectedHook,
         on_minted: MintedHook,
+        check_org: CheckOrgHook | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
-        self.sleep = sleep
         self._cache = cache
-        self._cipher = cipher
-        self._on_org_rejected = on_org_rejected
-        self._on_minted = on_minted
-        self._endpoint = TokenEndpoint(
-            url=settings.token_url,
-            client_id=settings.client_id,
-            scope=settings.scope_param,
-            timeout=settings.http_timeout,
+        self._tokens = TokenCache(settings, cache=cache, cipher=cipher)
+        self._minter = TokenMinter(
+            settings,
+            endpoint=TokenEndpoint.from_settings(settings),
+            on_org_rejected=on_org_rejected,
+            on_throttled=self._remember_retry_after,
+            sleep=sleep,
         )
-        self._keys: dict[str, str] = {}
-        self._local: dict[str, _CachedToken] = {}
+        self._on_minted = on_minted
+        self._check_org = check_org
         self._in_flight: dict[str, Future[AccessToken]] = {}
         self._lock = threading.Lock()
-        self._secret_position = 0
-        self._warned_short_lifetime = False
+        client_digest = hashlib.sha256(settings.client_id.encode()).hexdigest()
+        self._retry_after_key = "ims_retry_after:" + client_digest
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        """The function that waits between retries of IMS."""
+        return self._minter.sleep
+
+    @sleep.setter
+    def sleep(self, value: Callable[[float], None]) -> None:
+        self._minter.sleep = value
 
     # Public operations
 
@@ -116,48 +111,57 @@ class TokenService:
         """Return a fresh token for ``org_id``, minting one if needed.
 
         :raises ConsentRevokedError: IMS rejected the org; its consent was revoked.
-        :raises IMSUnavailable: IMS could not be reached after retries.
+        :raises IMSUnavailable: IMS could not be reached after retries, or
+            asked in a ``Retry-After`` header to wait longer.
         :raises ConfigurationError: IMS rejected the app's credentials or scopes.
         :raises TokenMintFailed: any other failure.
+        :raises Exception: whatever ``check_org`` raises before a mint.
         """
-        key = self._key(org_id)
-        local = self._local.get(key)
-        if local is not None and local.is_fresh:
+        key = self._tokens.key(org_id)
+        local = self._tokens.local(key)
+        if local is not None:
             return local.token
 
         started = time.time()
-        cached = self._read_shared(key)
+        cached = self._tokens.read(key, org_id)
         if cached is not None and cached.is_fresh:
-            self._local[key] = cached
+            self._tokens.remember(key, cached)
             return cached.token
 
         stale = cached if cached is not None and cached.is_usable else None
+        wait = self._retry_after_left()
+        if wait is not None:
+            if stale is not None:
+                return stale.token
+            raise _retry_after_error(org_id, wait)
         return self._mint_once_per_process(key, org_id, started, stale)
 
     def invalidate(self, org_id: str, *, only: AccessToken | None = None) -> bool:
         """Drop the cached token of ``org_id`` in this process and in the shared cache.
+
+        Other processes keep their own copy for up to ``CONSENT_LOCAL_TIMEOUT``
+        seconds, then read the shared cache again and mint.
 
         :param only: drop the cached token only while it is this one, so that
             several callers that saw the same token fail do not drop each
             other's replacement.
         :returns: whether a token was dropped (``True`` also when none was cached).
         """
-        key = self._key(org_id)
+        key = self._tokens.key(org_id)
         if only is not None:
-            current = self._local.get(key) or self._read_shared(key)
+            current = self._tokens.local(key) or self._tokens.read(key, org_id)
             if current is not None and current.token.access_token != only.access_token:
                 logger.debug("Cached token of org %s was already replaced", org_id)
                 return False
 
-        self._local.pop(key, None)
-        self._cache.try_delete("token:" + key)
+        self._tokens.drop(key)
         logger.info("Dropped cached token for org %s", org_id)
         return True
 
     # Single flight inside one process
 
     def _mint_once_per_process(
-        self, key: str, org_id: str, started: float, stale: _CachedToken | None
+        self, key: str, org_id: str, started: float, stale: CachedToken | None
     ) -> AccessToken:
         with self._lock:
             future = self._in_flight.get(key)
@@ -194,7 +198,7 @@ class TokenService:
     # Single flight across processes
 
     def _mint_once_across_processes(
-        self, key: str, org_id: str, started: float, stale: _CachedToken | None
+        self, key: str, org_id: str, started: float, stale: CachedToken | None
     ) -> AccessToken:
         deadline = time.monotonic() + self.settings.mint_wait_timeout
         lease = "lease:" + key
@@ -202,21 +206,19 @@ class TokenService:
         poll = _POLL_FIRST
 
         while True:
-            cached = self._read_shared(key)
-            if cached is not None and cached.is_fresh:
-                self._local[key] = cached
-                return cached.token
-            if cached is not None and cached.stored_at >= started and cached.is_usable:
-                # Minted by the worker we waited for, but already due for refresh.
-                return cached.token
-
-            failure = self._read_outcome(key, org_id, started)
-            if failure is not None:
-                raise failure
+            token = self._token_or_failure_since(key, org_id, started)
+            if token is not None:
+                return token
 
             if self._take_lease(lease, holder):
+                lease_end = time.monotonic() + self.settings.mint_lease_timeout
                 try:
-                    return self._mint_and_publish(key, org_id, stale)
+                    # Another worker may have stored its token and released
+                    # the lease between our read above and our lease.
+                    token = self._token_or_failure_since(key, org_id, started)
+                    if token is not None:
+                        return token
+                    return self._mint_and_publish(key, org_id, stale, lease_end)
                 finally:
                     if self._cache.try_get(lease) == holder:
                         self._cache.try_delete(lease)
@@ -232,6 +234,21 @@ class TokenService:
             time.sleep(poll)
             poll = min(poll * 1.5, _POLL_MAX)
 
+    def _token_or_failure_since(self, key: str, org_id: str, started: float) -> AccessToken | None:
+        """Return a token another worker stored, raise the failure it published, or ``None``."""
+        cached = self._tokens.read(key, org_id)
+        if cached is not None and cached.is_fresh:
+            self._tokens.remember(key, cached)
+            return cached.token
+        if cached is not None and cached.stored_at >= started and cached.is_usable:
+            # Minted by the worker we waited for, but already due for refresh.
+            return cached.token
+
+        failure = self._read_outcome(key, org_id, started)
+        if failure is not None:
+            raise failure
+        return None
+
     def _take_lease(self, lease: str, holder: str) -> bool:
         try:
             return self._cache.add(lease, holder, timeout=self.settings.mint_lease_timeout)
@@ -244,12 +261,22 @@ class TokenService:
             )
             return True
 
-    def _mint_and_publish(self, key: str, org_id: str, stale: _CachedToken | None) -> AccessToken:
+    def _mint_and_publish(
+        self, key: str, org_id: str, stale: CachedToken | None, lease_end: float
+    ) -> AccessToken:
+        if self._check_org is not None:
+            self._check_org(org_id)
+
+        # The mint must end before the lease does, or a second worker mints too.
+        margin = min(MAX_LEASE_MARGIN, self.settings.mint_lease_timeout / 4)
         try:
-            token = self._mint(org_id)
+            wait = self._retry_after_left()
+            if wait is not None:
+                raise _retry_after_error(org_id, wait)
+            token = self._minter.mint(org_id, deadline=lease_end - margin)
         except IMSUnavailable as error:
             if stale is not None and stale.is_usable:
-                self._postpone_refresh(key, stale)
+                self._tokens.postpone_refresh(key, stale)
                 return stale.token
             self._publish_failure(key, error)
             raise
@@ -257,24 +284,10 @@ class TokenService:
             self._publish_failure(key, error)
             raise
 
-        self._store(key, token)
+        self._cache.try_delete("outcome:" + key)
+        self._tokens.store(key, token)
         self._on_minted(token)
         return token
-
-    def _postpone_refresh(self, key: str, stale: _CachedToken) -> None:
-        # Every worker keeps the old token for a while instead of each one
-        # calling IMS again while it is down.
-        delay = min(REFRESH_RETRY_DELAY, stale.token.expires_in / 2)
-        logger.warning(
-            "IMS unavailable while refreshing the token for org %s; serving the cached token "
-            "that expires at %s and retrying in %.0f s",
-            stale.token.org_id,
-            stale.token.expires_at.isoformat(),
-            delay,
-        )
-        entry = _CachedToken(stale.token, refresh_at=time.time() + delay, stored_at=time.time())
-        self._write_shared(key, entry)
-        self._local[key] = entry
 
     def _publish_failure(self, key: str, error: AdobeAdminAuthError) -> None:
         self._cache.try_set(
@@ -300,216 +313,44 @@ class TokenService:
             return None
         return _error_from_outcome(outcome, org_id)
 
-    # Calling IMS
+    # Retry-After, shared by every worker of this client id
 
-    def _mint(self, org_id: str) -> AccessToken:
-        settings = self.settings
-        started = time.monotonic()
-        rejections_to_revoke = org_rejections_to_revoke(settings.org_rejection_errors)
-        attempt = 0
-        org_rejections = 0
-        retries = 0
-
-        while True:
-            attempt += 1
-            result = self._request_with_secret_fallback(org_id)
-            if isinstance(result, TokenGrant):
-                return self._to_token(org_id, result)
-
-            verdict = classify(result, settings.org_rejection_errors)
-            _log_failure(org_id, attempt, verdict, result)
-
-            if verdict in (Verdict.CONFIGURATION, Verdict.CLIENT_REJECTED):
-                logger.error(
-                    "IMS rejected the token request for org %s as misconfigured (HTTP %s, "
-                    "error %s, x-debug-id %s): check ADOBE_ADMIN_AUTH_SCOPES and "
-                    "ADOBE_ADMIN_AUTH_TOKEN_URL against the credential in the Developer Console",
-                    org_id,
-                    result.status,
-                    result.error,
-                    result.debug_id,
-                )
-                raise ConfigurationError(
-                    f"IMS rejected the token request as misconfigured "
-                    f"({result.error or result.status}); check ADOBE_ADMIN_AUTH_SCOPES and "
-                    "ADOBE_ADMIN_AUTH_TOKEN_URL.",
-                    code=result.error or "token_request_rejected",
-                    org_id=org_id,
-                )
-            if verdict is Verdict.FAILED:
-                raise TokenMintFailed(
-                    f"IMS did not mint a token for org {org_id} ({result.error or result.status}).",
-                    code=result.error or "token_mint_failed",
-                    org_id=org_id,
-                    status=result.status,
-                    debug_id=result.debug_id,
-                )
-            if verdict is Verdict.ORG_REJECTED:
-                org_rejections += 1
-                if org_rejections >= rejections_to_revoke:
-                    self._on_org_rejected(org_id, result)
-                    raise ConsentRevokedError(
-                        f"IMS rejected tokens for org {org_id}; its consent was revoked.",
-                        org_id=org_id,
-                        status=result.status,
-                        debug_id=result.debug_id,
-                    )
-                logger.info("Asking IMS again to confirm the rejection of org %s", org_id)
-                continue
-
-            retries += 1
-            elapsed = time.monotonic() - started
-            delay = backoff_delay(retries, settings.http_backoff, result.retry_after)
-            if (
-                attempt >= settings.http_max_attempts
-                or elapsed + delay > settings.http_max_retry_time
-            ):
-                logger.error(
-                    "Giving up on a token for org %s after %d attempts in %.1f s",
-                    org_id,
-                    attempt,
-                    elapsed,
-                )
-                raise IMSUnavailable(
-                    "Adobe IMS is unavailable; try again in a few minutes.",
-                    org_id=org_id,
-                    status=result.status,
-                    debug_id=result.debug_id,
-                )
-            logger.info("Retrying the token request for org %s in %.2f s", org_id, delay)
-            self.sleep(delay)
-
-    def _request_with_secret_fallback(self, org_id: str) -> TokenGrant | TokenFailure:
-        secrets_in_order = self.settings.client_secrets
-        count = len(secrets_in_order)
-        first = self._secret_position % count
-
-        for offset in range(count):
-            position = (first + offset) % count
-            result = self._endpoint.request(org_id, secrets_in_order[position])
-            if (
-                isinstance(result, TokenFailure)
-                and classify(result, None) is Verdict.CLIENT_REJECTED
-            ):
-                logger.warning(
-                    "IMS rejected client secret %d of %d in ADOBE_ADMIN_AUTH_CLIENT_SECRETS "
-                    "(HTTP %s, error %s, x-debug-id %s)",
-                    position + 1,
-                    count,
-                    result.status,
-                    result.error,
-                    result.debug_id,
-                )
-                continue
-
-            if position != self._secret_position:
-                logger.warning(
-                    "Client secret %d of %d in ADOBE_ADMIN_AUTH_CLIENT_SECRETS works; this "
-                    "process uses it from now on",
-                    position + 1,
-                    count,
-                )
-                self._secret_position = position
-            return result
-
-        logger.error(
-            "IMS rejected every configured client secret (%d) of client %s: update "
-            "ADOBE_ADMIN_AUTH_CLIENT_SECRET or ADOBE_ADMIN_AUTH_CLIENT_SECRETS from the Adobe "
-            "Developer Console; no consent is revoked",
-            count,
-            self.settings.client_id,
+    def _remember_retry_after(self, org_id: str, seconds: float) -> None:
+        # IMS throttles per client, so every org of this client waits. A wait
+        # under a second is left to the minter's own retry.
+        if seconds < 1:
+            return
+        logger.warning(
+            "IMS asked to wait %.0f s (Retry-After) after a token request for org %s; no token "
+            "request is sent for this client until then",
+            seconds,
+            org_id,
         )
-        raise ConfigurationError(
-            "IMS rejected every configured client secret; update ADOBE_ADMIN_AUTH_CLIENT_SECRET.",
-            code="invalid_client",
-            org_id=org_id,
+        self._cache.try_set(
+            self._retry_after_key, {"until": time.time() + seconds}, timeout=math.ceil(seconds)
         )
 
-    def _to_token(self, org_id: str, grant: TokenGrant) -> AccessToken:
-        lifetime = grant.expires_in
-        if lifetime > self.settings.token_max_lifetime:
-            logger.warning(
-                "IMS returned expires_in %.0f s for org %s; capping it at %d s",
-                lifetime,
-                org_id,
-                self.settings.token_max_lifetime,
-            )
-            lifetime = self.settings.token_max_lifetime
-        expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=lifetime)
-        logger.info("Minted a token for org %s that expires in %.0f s", org_id, lifetime)
-        return AccessToken(
-            access_token=grant.access_token,
-            org_id=org_id,
-            expires_at=expires_at,
-            scopes=self.settings.scopes,
-        )
-
-    # Cache
-
-    def _store(self, key: str, token: AccessToken) -> None:
-        now = time.time()
-        entry = _CachedToken(
-            token=token,
-            refresh_at=token.expires_at.timestamp() - self.settings.token_refresh_margin,
-            stored_at=now,
-        )
-        self._cache.try_delete("outcome:" + key)
-
-        if not entry.is_fresh and not self._warned_short_lifetime:
-            self._warned_short_lifetime = True
-            logger.warning(
-                "IMS minted a token for org %s that lives %.0f s, within "
-                "ADOBE_ADMIN_AUTH_TOKEN_REFRESH_MARGIN (%d s): every request will refresh it; "
-                "lower the margin",
-                token.org_id,
-                token.expires_in,
-                self.settings.token_refresh_margin,
-            )
-        if entry.is_fresh:
-            self._local[key] = entry
-
-        # The entry stays until the token expires, so that a failed refresh
-        # can fall back to it; readers treat it as stale after refresh_at. A
-        # token with less than a second left is not stored at all, and the
-        # caller still gets it.
-        if not self._write_shared(key, entry):
-            logger.info("Token for org %s expires within a second; not caching it", token.org_id)
-
-    def _write_shared(self, key: str, entry: _CachedToken) -> bool:
-        payload = {
-            "token": self._cipher.encrypt(entry.token.to_json()),
-            "refresh_at": entry.refresh_at,
-            "stored_at": entry.stored_at,
-        }
-        return self._cache.try_set("token:" + key, payload, timeout=entry.token.expires_in)
-
-    def _read_shared(self, key: str) -> _CachedToken | None:
-        payload = self._cache.try_get("token:" + key)
-        if not isinstance(payload, dict):
+    def _retry_after_left(self) -> float | None:
+        """Return the seconds IMS still asked to wait, or ``None`` when requests may go out."""
+        marker = self._cache.try_get(self._retry_after_key)
+        until = marker.get("until") if isinstance(marker, dict) else None
+        if not isinstance(until, (int, float)):
             return None
-        ciphertext = payload.get("token")
-        refresh_at = payload.get("refresh_at")
-        stored_at = payload.get("stored_at", 0.0)
-        if (
-            not isinstance(ciphertext, str)
-            or not isinstance(refresh_at, (int, float))
-            or not isinstance(stored_at, (int, float))
-        ):
-            return None
+        left = float(until) - time.time()
+        return left if left > 0 else None
 
-        plaintext = self._cipher.decrypt(ciphertext)
-        token = AccessToken.from_json(plaintext) if plaintext is not None else None
-        if token is None or token.expires_in <= 0:
-            return None
-        return _CachedToken(token=token, refresh_at=float(refresh_at), stored_at=float(stored_at))
 
-    def _key(self, org_id: str) -> str:
-        key = self._keys.get(org_id)
-        if key is None:
-            material = "\n".join((self.settings.client_id, org_id, self.settings.scope_param))
-            key = hashlib.sha256(material.encode()).hexdigest()
-            self._keys[org_id] = key
-        return key
+def _retry_after_error(org_id: str, seconds: float) -> IMSUnavailable:
+    logger.info(
+        "Not requesting a token for org %s: IMS asked to wait %.0f s more (Retry-After)",
+        org_id,
+        seconds,
+    )
+    return IMSUnavailable(
+        f"Adobe IMS asked to wait {math.ceil(seconds)} s before the next token request; "
+        "try again later.",
+        org_id=org_id,
+    )
 
 
 def _wait_timeout(org_id: str) -> IMSUnavailable:
@@ -534,17 +375,3 @@ def _error_from_outcome(outcome: dict[str, Any], org_id: str) -> Exception:
     if kind == "ConfigurationError":
         return ConfigurationError(message, code=code, org_id=org_id)
     return TokenMintFailed(message, code=code, org_id=org_id, status=status, debug_id=debug_id)
-
-
-def _log_failure(org_id: str, attempt: int, verdict: Verdict, failure: TokenFailure) -> None:
-    logger.warning(
-        "Token request for org %s failed on attempt %d: %s (HTTP %s, error %s, transport %s, "
-        "x-debug-id %s)",
-        org_id,
-        attempt,
-        verdict.value,
-        failure.status,
-        failure.error,
-        failure.transport_error,
-        failure.debug_id,
-    )

@@ -27,6 +27,7 @@ from .cache import SharedCache
 from .consent_request import digest, values_equal
 from .errors import ConsentRejected
 from .jwks import JWKSClient, JWKSUnavailable
+from .models import ID_MAX_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ _REGISTRY = JWSRegistry(
 
 # Org ids look like `0123456789ABCDEF01234567@AdobeOrg`; accept any printable
 # value without whitespace so that an unexpected format is still stored as given.
-_ORG_ID_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+# The length limit is the column's, so a verified org id can always be stored.
+_ORG_ID_PATTERN = re.compile(rf"^[\x21-\x7e]{{1,{ID_MAX_LENGTH}}}$")
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ class IdTokenVerifier:
 
         org_id = self._org_id(claims)
         subject = _string_claim(claims, "sub")
-        if subject is None or len(subject) > 255:
+        if subject is None or len(subject) > ID_MAX_LENGTH:
             raise _reject("sub_missing", "The id_token names no technical account (sub).")
 
         # Remember the token until it expires; a second use is a replay.

@@ -26,6 +26,7 @@ from flask_adobe_admin_auth import (
 )
 from flask_adobe_admin_auth.testing import LocalIMS
 
+from .flow import FastLiveServer, Flow, add_csrf_page
 from .support import LiveServer
 
 DATABASE_URL = os.environ.get("ADOBE_ADMIN_AUTH_TEST_DATABASE_URL")
@@ -149,6 +150,23 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     server = LiveServer(app)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def make_flow(make_app: AppFactory, local_ims: LocalIMS) -> Iterator[Callable[..., Flow]]:
+    """Build a flow against a new app with extra configuration."""
+    servers: list[LiveServer] = []
+
+    def factory(**config: Any) -> Flow:
+        app = make_app(**config)
+        add_csrf_page(app)
+        server = FastLiveServer(app)
+        servers.append(server)
+        return Flow(app, server, local_ims)
+
+    yield factory
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

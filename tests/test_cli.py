@@ -459,7 +459,34 @@ def test_verify_stops_when_credentials_rejected(make_app: AppFactory, local_ims:
     result = run(app, "verify")
 
     assert result.exit_code == 1
-    assert "IMS rejected the app's client credentials" in result.output
+    assert (
+        "IMS rejected the app's configuration (client secret, scopes or token URL): "
+        "invalid_client" in result.output
+    )
+    assert local_ims.token_requests() == 1
+    assert stored(app, alice.id).status == "active"
+    assert stored(app, bob.id).status == "active"
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_verify_stops_on_invalid_scope(
+    make_app: AppFactory, local_ims: LocalIMS, dry_run: bool
+) -> None:
+    app = make_app()
+    alice = seed(app, "alice", ORG_A)
+    bob = seed(app, "bob", ORG_B)
+    local_ims.grant_consent(ORG_A)
+    local_ims.grant_consent(ORG_B)
+    local_ims.fail_next(1, status=400, body={"error": "invalid_scope"})
+
+    result = run(app, "verify", *(["--dry-run"] if dry_run else []))
+
+    assert result.exit_code == 1
+    assert (
+        "IMS rejected the app's configuration (client secret, scopes or token URL): "
+        "invalid_scope" in result.output
+    )
+    assert "client credentials" not in result.output
     assert local_ims.token_requests() == 1
     assert stored(app, alice.id).status == "active"
     assert stored(app, bob.id).status == "active"

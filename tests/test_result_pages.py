@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import re
 import socket
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -18,8 +16,8 @@ from flask_adobe_admin_auth.responses import render_outcome
 from flask_adobe_admin_auth.testing import LocalIMS
 
 from .conftest import AppFactory
-from .security.conftest import FastLiveServer, Flow, add_csrf_page
-from .support import ORG_A, LiveServer
+from .flow import Flow, active_orgs, csrf_token
+from .support import ORG_A
 
 CONNECT_BUTTON = "Connect with Adobe again"
 HTML = {"Accept": "text/html"}
@@ -47,35 +45,8 @@ RECONNECT_OUTCOMES = {
 
 
 @pytest.fixture
-def make_flow(make_app: AppFactory, local_ims: LocalIMS) -> Iterator[Callable[..., Flow]]:
-    servers: list[LiveServer] = []
-
-    def factory(**config: Any) -> Flow:
-        app = make_app(**config)
-        add_csrf_page(app)
-        server = FastLiveServer(app)
-        servers.append(server)
-        return Flow(app, server, local_ims)
-
-    yield factory
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
 def flow(make_flow: Callable[..., Flow]) -> Flow:
     return make_flow()
-
-
-def csrf_token(flow: Flow, browser: requests.Session) -> str:
-    page = browser.get(f"{flow.url}/adobe-test/csrf")
-    found = re.search(r"csrf=(\S+)", page.text)
-    assert found is not None
-    return found.group(1)
-
-
-def active_orgs(flow: Flow, account: str) -> list[str]:
-    return [consent.org_id for consent in flow.consents(account) if consent.status == "active"]
 
 
 def endpoint_errors(caplog: pytest.LogCaptureFixture, setting: str) -> list[str]:

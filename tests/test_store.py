@@ -61,8 +61,7 @@ def test_revoke_succeeds_once(app: Flask) -> None:
     grant(app, "alice", ORG_A)
     with app.app_context():
         store = get_runtime().store
-        consent = store.active_consent("alice")
-        assert consent is not None
+        consent = store.active_consents("alice")[0]
 
         first = store.revoke(consent.id, reason="disconnected")
         second = store.revoke(consent.id, reason="disconnected")
@@ -77,16 +76,11 @@ def test_revoke_succeeds_once(app: Flask) -> None:
     assert revoked.revoked_at.tzinfo is not None
 
 
-def test_active_consent_prefers_most_recent(app: Flask) -> None:
+def test_active_consents_most_recent_first(app: Flask) -> None:
     grant(app, "alice", ORG_A)
     grant(app, "alice", ORG_B)
 
     with app.app_context():
-        store = get_runtime().store
-        latest = store.active_consent("alice")
-        chosen = store.active_consent("alice", ORG_A)
+        consents = get_runtime().store.active_consents("alice")
 
-    assert latest is not None
-    assert latest.org_id == ORG_B
-    assert chosen is not None
-    assert chosen.org_id == ORG_A
+    assert [consent.org_id for consent in consents] == [ORG_B, ORG_A]

@@ -11,7 +11,7 @@ import requests
 import sqlalchemy as sa
 
 from ..config_reader import PREFIX
-from ..jwks import _parse_key_set
+from ..jwks import parse_key_set
 from ..mint_policy import CLIENT_ERRORS
 from ..models import CONSENTS_TABLE, EVENTS_TABLE
 from ..runtime import Runtime, get_runtime
@@ -119,7 +119,7 @@ def _reach_jwks(settings: Settings) -> int:
         raw = response.json()
     except ValueError:
         raw = None
-    keys = _parse_key_set(raw)
+    keys = parse_key_set(raw)
     if keys is None:
         fail(f"JWKS at {settings.jwks_url} holds no usable RS256 signing key.")
         return 1

@@ -7,13 +7,10 @@ from typing import Any
 
 import click
 
-from ..models import STATUS_ACTIVE, STATUS_REVOKED, Consent
+from ..models import REASON_MAX_LENGTH, STATUS_ACTIVE, STATUS_REVOKED, Consent
 from ..runtime import get_runtime
 from . import cli_group
 from .output import check_id, format_time, print_table
-
-# Matches the length of the column that stores revocation reasons.
-_MAX_REASON_LENGTH = 64
 
 
 @cli_group.group("consents")
@@ -140,7 +137,7 @@ def _consent_to_json(consent: Consent) -> dict[str, Any]:
     "--reason",
     default="revoked_locally",
     show_default=True,
-    help=f"Reason stored with the consent and its audit event (at most {_MAX_REASON_LENGTH} "
+    help=f"Reason stored with the consent and its audit event (at most {REASON_MAX_LENGTH} "
     "characters).",
 )
 def revoke_command(consent_id: int, reason: str) -> None:
@@ -151,9 +148,9 @@ def revoke_command(consent_id: int, reason: str) -> None:
     Console.
     """
     reason = reason.strip()
-    if not 0 < len(reason) <= _MAX_REASON_LENGTH or not reason.isprintable():
+    if not 0 < len(reason) <= REASON_MAX_LENGTH or not reason.isprintable():
         raise click.BadParameter(
-            f"must be 1 to {_MAX_REASON_LENGTH} printable characters.", param_hint="'--reason'"
+            f"must be 1 to {REASON_MAX_LENGTH} printable characters.", param_hint="'--reason'"
         )
 
     consent = _get_consent(consent_id)

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 
 import click
 
-# Matches the length of the columns that store account and org ids.
-_MAX_ID_LENGTH = 255
+from ..models import ID_MAX_LENGTH
 
 
 def fail(message: str) -> None:
@@ -34,7 +33,7 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 def check_id(option: str, value: str | None) -> None:
     """Raise :class:`click.BadParameter` naming ``option`` when ``value`` is blank or too long."""
-    if value is not None and not 0 < len(value.strip()) <= _MAX_ID_LENGTH:
+    if value is not None and not 0 < len(value.strip()) <= ID_MAX_LENGTH:
         raise click.BadParameter(
-            f"must be 1 to {_MAX_ID_LENGTH} characters, got {len(value)}.", param_hint=option
+            f"must be 1 to {ID_MAX_LENGTH} characters, got {len(value)}.", param_hint=option
         )

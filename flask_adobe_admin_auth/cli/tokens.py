@@ -11,7 +11,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
-from ..errors import ConfigurationError, ConsentRevokedError, TokenMintFailed
+from ..errors import ConfigurationError, ConsentRevokedError, NoActiveConsent, TokenMintFailed
 from ..mint_policy import Verdict, classify, org_rejections_to_revoke
 from ..models import STATUS_ACTIVE
 from ..runtime import Runtime, get_runtime
@@ -24,8 +24,16 @@ from .output import check_id, format_time
 
 logger = logging.getLogger(__name__)
 
-# Result of verifying one org that stops the run, because every org would fail alike.
-_CREDENTIALS_REJECTED = "client_credentials_rejected"
+
+class _ConfigurationRejected(Exception):
+    """IMS rejected the app's configuration, so every remaining org would fail alike.
+
+    :param code: the OAuth error code, such as ``invalid_client`` or ``invalid_scope``.
+    """
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 # token
@@ -53,11 +61,13 @@ def token_command(org_id: str, show_token: bool) -> None:
         )
 
     runtime = get_runtime()
-    if not runtime.store.active_consents_for_org(org_id):
+    try:
+        runtime.require_active_org(org_id)
+    except NoActiveConsent:
         raise click.BadParameter(
             f"no active consent for org {org_id}; list them with `consents list --status active`.",
             param_hint="'ORG_ID'",
-        )
+        ) from None
 
     with _record_mints(current_app._get_current_object()) as minted:  # type: ignore[attr-defined]
         try:
@@ -129,23 +139,28 @@ def verify_command(dry_run: bool) -> None:
         return
 
     results: dict[str, str] = {}
+    rejected_code: str | None = None
     label = f"{'Asking IMS about' if dry_run else 'Verifying'} {len(orgs)} org(s)"
     with click.progressbar(orgs, label=label, file=sys.stderr) as progress:
         for org_id in progress:
-            if dry_run:
-                results[org_id] = _probe_org(runtime.settings, org_id)
-            else:
-                results[org_id] = _verify_org(runtime, org_id)
-            if results[org_id] == _CREDENTIALS_REJECTED:
+            try:
+                if dry_run:
+                    results[org_id] = _probe_org(runtime.settings, org_id)
+                else:
+                    results[org_id] = _verify_org(runtime, org_id)
+            except _ConfigurationRejected as error:
+                results[org_id] = error.code
+                rejected_code = error.code
                 break
 
     _print_verify_results(results, consents_by_org, dry_run)
 
     failed = [org for org, result in results.items() if result not in ("ok", "revoked")]
-    if len(results) < len(orgs):
+    if rejected_code is not None:
         raise click.ClickException(
-            "IMS rejected the app's client credentials; stopped before checking every org. "
-            "Run `flask adobe-admin-auth check --reach`."
+            "IMS rejected the app's configuration (client secret, scopes or token URL): "
+            f"{rejected_code}. Stopped before checking every org; run "
+            "`flask adobe-admin-auth check --reach`."
         )
     if failed:
         raise click.ClickException(f"{len(failed)} org(s) could not be checked; run again later.")
@@ -163,7 +178,7 @@ def _verify_org(runtime: Runtime, org_id: str) -> str:
         return error.code
     except ConfigurationError as error:
         logger.error("Verify stopped at org %s: %s", org_id, error)
-        return _CREDENTIALS_REJECTED
+        raise _ConfigurationRejected(error.code) from None
     return "ok"
 
 
@@ -172,6 +187,9 @@ def _probe_org(settings: Settings, org_id: str) -> str:
 
     Unlike a mint, the probe does not retry transient failures. It asks a
     second time only when the mint policy wants an org rejection confirmed.
+
+    :raises _ConfigurationRejected: when IMS rejects every client secret or
+        the request's configuration, as a real mint would.
     """
     endpoint = TokenEndpoint(
         url=settings.token_url,
@@ -195,8 +213,10 @@ def _probe_org(settings: Settings, org_id: str) -> str:
 
         if verdict is Verdict.CLIENT_REJECTED:
             continue
+        if verdict is Verdict.CONFIGURATION:
+            raise _ConfigurationRejected(result.error or f"HTTP {result.status}")
         return result.error or f"{verdict.value}, HTTP {result.status}"
-    return _CREDENTIALS_REJECTED
+    raise _ConfigurationRejected("invalid_client")
 
 
 def _print_verify_results(

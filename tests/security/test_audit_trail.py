@@ -10,8 +10,8 @@ from flask import Flask
 from flask_adobe_admin_auth.models import ConsentEvent
 from flask_adobe_admin_auth.runtime import get_runtime
 
+from ..flow import Flow
 from ..support import ORG_A
-from .conftest import Flow
 
 
 def assert_recent(event: ConsentEvent) -> None:
@@ -100,8 +100,7 @@ def test_local_revocation_recorded(flow: Flow, app: Flask, browser: requests.Ses
     adobe = app.extensions["test_adobe"]
 
     with app.app_context():
-        consent = get_runtime(app).store.active_consent("alice")
-        assert consent is not None
+        consent = get_runtime(app).store.active_consents("alice")[0]
         adobe.revoke_consent(consent, reason="support_request")
 
     event = flow.events("alice")[-1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -10,22 +9,7 @@ import requests
 
 from flask_adobe_admin_auth.browser import CSRF_MAX_AGE
 
-from .conftest import Flow
-
-
-def csrf_token(flow: Flow, browser: requests.Session) -> str:
-    page = browser.get(f"{flow.url}/adobe-test/csrf")
-    found = re.search(r"csrf=(\S+)", page.text)
-    assert found is not None
-    return found.group(1)
-
-
-def disconnect(flow: Flow, browser: requests.Session, **form: str) -> requests.Response:
-    return browser.post(f"{flow.url}/adobe/disconnect", data=form, allow_redirects=False)
-
-
-def active_orgs(flow: Flow, account: str) -> list[str]:
-    return [c.org_id for c in flow.consents(account) if c.status == "active"]
+from ..flow import Flow, active_orgs, csrf_token, disconnect
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from ..flow import Flow, active_orgs, csrf_token
 from ..support import ORG_A
-from .conftest import Flow
-from .test_disconnect_csrf import active_orgs, csrf_token
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from flask_adobe_admin_auth.errors import ConsentRejected
 from flask_adobe_admin_auth.jwks import _COOLDOWN_KEY
 from flask_adobe_admin_auth.testing.keys import json_b64url
 
+from ..flow import Flow
 from ..support import ORG_A, ORG_B
-from .conftest import Flow
 
 ADOBE_ISSUERS = ("https://ims-na1.adobelogin.com/ims", "https://ims-na1.adobelogin.com")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from .conftest import Flow
+from ..flow import Flow
 
 
 def test_leaked_callback_consumes_state(

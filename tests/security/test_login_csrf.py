@@ -8,7 +8,7 @@ import requests
 
 from flask_adobe_admin_auth.callback import BOUNCE_PARAMETER
 
-from .conftest import Flow
+from ..flow import Flow
 
 
 def test_callback_in_other_browser_rejected(

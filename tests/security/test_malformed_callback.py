@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from flask_adobe_admin_auth.runtime import get_runtime
 
-from .conftest import Flow
+from ..flow import Flow
 
 PARAMETER_NAMES = [
     "state",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from ..flow import Flow
 from ..support import ORG_A, ORG_B
-from .conftest import Flow
 
 
 @pytest.mark.parametrize("name", ["org_id", "orgId", "org", "ORG_ID"])

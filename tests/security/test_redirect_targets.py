@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,7 +11,10 @@ from flask import Flask
 
 from flask_adobe_admin_auth.redirects import is_safe_path
 
-from .conftest import Flow
+from ..flow import Flow, csrf_token, disconnect
+
+# ADOBE_ADMIN_AUTH_MAX_PARAM_LENGTH's default.
+MAX_LENGTH = 2048
 
 UNSAFE_TARGETS = [
     "//evil.example",
@@ -49,12 +52,12 @@ SAFE_TARGETS = ["/", "/reports", "/reports?tab=1&sort=name", "/a/b/c#section", "
 
 @pytest.mark.parametrize("target", UNSAFE_TARGETS)
 def test_unsafe_target_rejected(target: str) -> None:
-    assert is_safe_path(target) is False
+    assert is_safe_path(target, MAX_LENGTH) is False
 
 
 @pytest.mark.parametrize("target", SAFE_TARGETS)
 def test_relative_target_accepted(target: str) -> None:
-    assert is_safe_path(target) is True
+    assert is_safe_path(target, MAX_LENGTH) is True
 
 
 @pytest.mark.parametrize("target", UNSAFE_TARGETS[:20])
@@ -77,23 +80,12 @@ def test_connect_keeps_relative_next(flow: Flow, browser: requests.Session) -> N
     assert response.headers["Location"] == "/reports?tab=1"
 
 
-def csrf_token(flow: Flow, browser: requests.Session) -> str:
-    page = browser.get(f"{flow.url}/adobe-test/csrf")
-    found = re.search(r"csrf=(\S+)", page.text)
-    assert found is not None
-    return found.group(1)
-
-
 @pytest.mark.parametrize("target", UNSAFE_TARGETS[:20])
 def test_disconnect_ignores_unsafe_next(flow: Flow, browser: requests.Session, target: str) -> None:
     flow.sign_in(browser, "alice")
     flow.connect(browser)
 
-    response = browser.post(
-        f"{flow.url}/adobe/disconnect",
-        data={"csrf_token": csrf_token(flow, browser), "next": target},
-        allow_redirects=False,
-    )
+    response = disconnect(flow, browser, csrf_token=csrf_token(flow, browser), next=target)
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
@@ -103,11 +95,7 @@ def test_disconnect_keeps_relative_next(flow: Flow, browser: requests.Session) -
     flow.sign_in(browser, "alice")
     flow.connect(browser)
 
-    response = browser.post(
-        f"{flow.url}/adobe/disconnect",
-        data={"csrf_token": csrf_token(flow, browser), "next": "/settings"},
-        allow_redirects=False,
-    )
+    response = disconnect(flow, browser, csrf_token=csrf_token(flow, browser), next="/settings")
 
     assert response.headers["Location"] == "/settings"
 
@@ -121,4 +109,39 @@ def test_protected_view_encodes_raw_query(app: Flask) -> None:
     assert response.status_code == 302
     next_url = parse_qs(urlsplit(response.headers["Location"]).query)["next"][0]
     assert next_url == "/reports?tab=%FF&x=1"
-    assert is_safe_path(next_url)
+    assert is_safe_path(next_url, MAX_LENGTH)
+
+
+def test_safe_path_respects_max_length() -> None:
+    assert is_safe_path("/reports", 8) is True
+    assert is_safe_path("/reports", 7) is False
+
+
+# A target within the default limit but longer than a configured one.
+LONG_TARGET = "/reports?" + "a" * 100
+
+
+def test_connect_ignores_next_over_max_param_length(
+    make_flow: Callable[..., Flow], browser: requests.Session
+) -> None:
+    flow = make_flow(ADOBE_ADMIN_AUTH_MAX_PARAM_LENGTH=64)
+    flow.sign_in(browser, "alice")
+    state, nonce = flow.start(browser, next_url=LONG_TARGET)
+
+    response = flow.finish(browser, state, flow.id_token(nonce))
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_disconnect_ignores_next_over_max_param_length(
+    make_flow: Callable[..., Flow], browser: requests.Session
+) -> None:
+    flow = make_flow(ADOBE_ADMIN_AUTH_MAX_PARAM_LENGTH=64)
+    flow.sign_in(browser, "alice")
+    flow.connect(browser)
+
+    response = disconnect(flow, browser, csrf_token=csrf_token(flow, browser), next=LONG_TARGET)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"

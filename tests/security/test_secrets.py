@@ -28,6 +28,7 @@ from flask_adobe_admin_auth.testing import LocalIMS
 
 from ..conftest import CACHE_URL, AppFactory
 from ..support import ORG_A
+from ..tokens.helpers import seed_consent
 
 OLD_KEY = "old-encryption-key"
 THIRD_PARTY_LOGGERS = ("werkzeug", "urllib3", "authlib", "requests", "sqlalchemy")
@@ -205,7 +206,7 @@ def raw_cache_text(app: Flask) -> str:
 
 def test_cached_token_is_encrypted(make_app: AppFactory, local_ims: LocalIMS) -> None:
     app = make_app()
-    local_ims.grant_consent(ORG_A)
+    seed_consent(app, local_ims, "account-a", ORG_A)
 
     with app.app_context():
         token = get_runtime(app).get_token(ORG_A)
@@ -248,7 +249,8 @@ def test_rotated_key_reads_old_tokens(
     cache = shared_cache_config()
     old_app = make_app(**old_config, **cache)
     new_app = make_app(**new_config, **cache)
-    local_ims.grant_consent(ORG_A)
+    # Tokens are minted only for orgs with an active consent in the app's database.
+    seed_consent(new_app, local_ims, "account-a", ORG_A)
 
     with old_app.app_context():
         written = get_runtime(old_app).get_token(ORG_A)
@@ -263,7 +265,8 @@ def test_unknown_key_cannot_read_tokens(make_app: AppFactory, local_ims: LocalIM
     cache = shared_cache_config()
     old_app = make_app(ADOBE_ADMIN_AUTH_TOKEN_ENCRYPTION_KEYS=["old-encryption-key"], **cache)
     new_app = make_app(ADOBE_ADMIN_AUTH_TOKEN_ENCRYPTION_KEYS=["new-encryption-key"], **cache)
-    local_ims.grant_consent(ORG_A)
+    # Tokens are minted only for orgs with an active consent in the app's database.
+    seed_consent(new_app, local_ims, "account-a", ORG_A)
 
     with old_app.app_context():
         written = get_runtime(old_app).get_token(ORG_A)

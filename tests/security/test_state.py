@@ -9,8 +9,8 @@ import requests
 
 from flask_adobe_admin_auth.consent_request import values_equal
 
+from ..flow import Flow
 from ..support import ORG_A, ORG_B
-from .conftest import Flow
 
 RACERS = 16
 

@@ -9,31 +9,13 @@ import json
 from typing import Any
 
 import pytest
-import requests
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, InvalidKeyIdError, UnsupportedAlgorithmError
-from joserfc.jwk import KeySet, RSAKey
-from joserfc.jws import JWSRegistry
-from joserfc.registry import HeaderParameter
+from joserfc.jwk import RSAKey
 
 from flask_adobe_admin_auth.testing import LocalIMS
 
-ORG_ID = "0123456789ABCDEF01234567@AdobeOrg"
-
-IMS_REGISTRY = JWSRegistry(
-    header_registry={
-        "x5u": HeaderParameter("X.509 URL", "str"),
-        "itt": HeaderParameter("IMS token type", "str"),
-    },
-    algorithms=["RS256"],
-)
-
-
-def fetch_key_set(ims: LocalIMS) -> KeySet:
-    response = requests.get(f"{ims.base_url}/ims/keys", timeout=5)
-    response.raise_for_status()
-    key_set: KeySet = KeySet.import_key_set(response.json())
-    return key_set
+from .helpers import IMS_REGISTRY, ORG_ID, fetch_key_set
 
 
 def decode_segment(token: str, index: int) -> dict[str, Any]:

@@ -12,31 +12,12 @@ import pytest
 import requests
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError
-from joserfc.jwk import KeySet
-from joserfc.jws import JWSRegistry
-from joserfc.registry import HeaderParameter
 
 from flask_adobe_admin_auth.testing import LocalIMS
 
-ORG_ID = "0123456789ABCDEF01234567@AdobeOrg"
+from .helpers import IMS_REGISTRY, ORG_ID, fetch_key_set
+
 CALLBACK = "http://127.0.0.1:5000/adobe/callback"
-
-# The verifier an app needs: RS256 only, strict header check, and Adobe's
-# x5u (a bare file name) and itt headers accepted as strings.
-IMS_REGISTRY = JWSRegistry(
-    header_registry={
-        "x5u": HeaderParameter("X.509 URL", "str"),
-        "itt": HeaderParameter("IMS token type", "str"),
-    },
-    algorithms=["RS256"],
-)
-
-
-def fetch_key_set(ims: LocalIMS) -> KeySet:
-    response = requests.get(f"{ims.base_url}/ims/keys", timeout=5)
-    response.raise_for_status()
-    key_set: KeySet = KeySet.import_key_set(response.json())
-    return key_set
 
 
 def consent_id_token(ims: LocalIMS, nonce: str = "nonce-1") -> str:

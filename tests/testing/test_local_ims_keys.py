@@ -7,20 +7,10 @@ import base64
 import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from joserfc.jws import JWSRegistry
-from joserfc.registry import HeaderParameter
 
 from flask_adobe_admin_auth.testing import LocalIMS
 
-ORG_ID = "0123456789ABCDEF01234567@AdobeOrg"
-
-IMS_REGISTRY = JWSRegistry(
-    header_registry={
-        "x5u": HeaderParameter("X.509 URL", "str"),
-        "itt": HeaderParameter("IMS token type", "str"),
-    },
-    algorithms=["RS256"],
-)
+from .helpers import IMS_REGISTRY, ORG_ID
 
 
 def served_jwks(ims: LocalIMS) -> requests.Response:

@@ -164,7 +164,7 @@ def test_outage_gives_json_client_503(seeded_app: AppBuilder, local_ims: LocalIM
 
 
 def test_outage_shared_with_waiting_threads(seeded_app: AppBuilder, local_ims: LocalIMS) -> None:
-    from .test_single_flight import fetch_in_threads
+    from .workers import fetch_in_threads
 
     app = seeded_app()
     local_ims.fail_next(status=503, delay=0.3)

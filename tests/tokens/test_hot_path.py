@@ -105,7 +105,7 @@ def test_cached_request_costs_no_query(
     assert local_ims.token_requests(ORGS[0]) == 1
 
 
-def test_cold_request_queries_once(
+def test_cold_request_queries_twice(
     counted_app: tuple[Flask, CountingSimpleCache], queries: QueryCounter
 ) -> None:
     app, _ = counted_app
@@ -114,7 +114,10 @@ def test_cold_request_queries_once(
 
     assert client.get("/reports").status_code == 200
 
-    assert len(queries.statements) == 1
+    # The account's consents, then the org's active consent before the mint.
+    assert len(queries.statements) == 2
+    assert "WHERE adobe_consents.account_id =" in queries.statements[0]
+    assert "WHERE adobe_consents.org_id =" in queries.statements[1]
 
 
 def test_snapshot_expires_after_ttl(

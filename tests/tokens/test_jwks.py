@@ -99,13 +99,28 @@ def test_rotation_picked_up_on_unknown_kid(make_app: AppBuilder, local_ims: Loca
     assert client.get_key(old_kid) is not None
 
     new_kid = local_ims.rotate_signing_key()
-    during_cooldown = client.get_key(new_kid)
+    right_after_cold_fetch = client.get_key(new_kid)
+    newer_kid = local_ims.rotate_signing_key()
+    during_cooldown = client.get_key(newer_kid)
     end_cooldown(app)
-    after_cooldown = client.get_key(new_kid)
+    after_cooldown = client.get_key(newer_kid)
 
+    assert right_after_cold_fetch is not None
     assert during_cooldown is None
     assert after_cooldown is not None
     assert client.get_key(old_kid) is not None
+    assert local_ims.jwks_requests() == 3
+
+
+def test_unknown_kids_after_cold_fetch_refetch_once(
+    make_app: AppBuilder, local_ims: LocalIMS
+) -> None:
+    client = jwks_of(make_app())
+    assert client.get_key(local_ims.current_kid) is not None
+
+    found = [client.get_key(f"made-up-{number}") for number in range(20)]
+
+    assert found == [None] * 20
     assert local_ims.jwks_requests() == 2
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import threading
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -12,44 +11,18 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from flask_adobe_admin_auth import AdobeAdminAuthError, ConsentRevokedError
+from flask_adobe_admin_auth import ConsentRevokedError
 from flask_adobe_admin_auth.store import EVENT_TOKEN_REJECTED
 from flask_adobe_admin_auth.testing import LocalIMS
 
 from .conftest import ORGS
 from .helpers import runtime_of
-from .workers import fetch_tokens
+from .workers import fetch_in_threads, fetch_tokens
 
 AppBuilder = Callable[..., Flask]
 Outcome = tuple[str, str, str]
 
 needs_shared_storage = pytest.mark.shared_storage
-
-
-def fetch_in_threads(app: Flask, orgs: tuple[str, ...], threads: int) -> list[Outcome]:
-    results: list[Outcome] = []
-    lock = threading.Lock()
-    start = threading.Barrier(threads)
-
-    def work(offset: int) -> None:
-        start.wait()
-        for index in range(len(orgs)):
-            org_id = orgs[(index + offset) % len(orgs)]
-            with app.app_context():
-                try:
-                    token = runtime_of(app).get_token(org_id)
-                    outcome = (org_id, token.org_id, token.access_token)
-                except AdobeAdminAuthError as error:
-                    outcome = (org_id, type(error).__name__, error.code)
-            with lock:
-                results.append(outcome)
-
-    workers = [threading.Thread(target=work, args=(offset,)) for offset in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return results
 
 
 def check_one_token_per_org(results: list[Outcome], expected_calls: int) -> None:

@@ -7,12 +7,13 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from cachelib.redis import RedisCache
 from flask import Flask
 
-from flask_adobe_admin_auth import ConfigurationError
+from flask_adobe_admin_auth import IMSUnavailable
 from flask_adobe_admin_auth.cache import MAX_TIMEOUT, SharedCache
 from flask_adobe_admin_auth.testing import LocalIMS
 
@@ -100,21 +101,62 @@ def test_infinite_expires_in_capped(seeded_app: AppBuilder, local_ims: LocalIMS)
         b'{"access_token": "at", "token_type": "bearer", "expires_in": NaN}',
         b'{"access_token": "at", "token_type": "bearer", "expires_in": "soon"}',
         b'{"access_token": "at", "token_type": "bearer", "expires_in": true}',
+        b'{"access_token": "at", "token_type": "bearer", "expires_in": 0.5}',
         b'{"access_token": "at", "token_type": "bearer"}',
         b'{"access_token": "", "token_type": "bearer", "expires_in": 3600}',
+        b'{"access_token": "a t", "token_type": "bearer", "expires_in": 3600}',
+        b'{"access_token": "a\\nt", "token_type": "bearer", "expires_in": 3600}',
+        b'{"access_token": "\xc3\xa9t\xc3\xa9", "token_type": "bearer", "expires_in": 3600}',
+        b'{"access_token": 42, "token_type": "bearer", "expires_in": 3600}',
+        b'{"access_token": "' + b"a" * (16 * 1024 + 1) + b'", "expires_in": 3600}',
+        b'{"access_token": "at", "expires_in": 3600, "error": "invalid_org"}',
+        b"<html>gateway page</html>",
+        b"[" * 100_000 + b"]" * 100_000,
+        b"null",
     ],
 )
-def test_absurd_token_response_rejected(
-    seeded_app: AppBuilder, local_ims: LocalIMS, body: bytes
+def test_invalid_token_response_retried(
+    seeded_app: AppBuilder,
+    local_ims: LocalIMS,
+    body: bytes,
+    revocations: list[dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    local_ims.fail_next(status=200, body=body, headers={"Content-Type": "application/json"})
     app = seeded_app()
+    attempts = runtime_of(app).settings.http_max_attempts
+    local_ims.fail_next(
+        attempts, status=200, body=body, headers={"Content-Type": "application/json"}
+    )
 
-    with app.app_context(), pytest.raises(ConfigurationError):
+    with app.app_context(), pytest.raises(IMSUnavailable):
         runtime_of(app).get_token(ORG)
 
     assert runtime_of(app).cache.get(token_cache_key(app, ORG)) is None
-    assert local_ims.token_requests(ORG) == 1
+    assert local_ims.token_requests(ORG) == attempts
+    assert revocations == []
+    assert "ADOBE_ADMIN_AUTH_SCOPES" not in caplog.text
+
+
+def test_invalid_token_response_then_success(seeded_app: AppBuilder, local_ims: LocalIMS) -> None:
+    app = seeded_app()
+    local_ims.fail_next(status=200, body=b"not json")
+
+    with app.app_context():
+        token = runtime_of(app).get_token(ORG)
+
+    assert token.org_id == ORG
+    assert local_ims.token_requests(ORG) == 2
+
+
+def test_longest_access_token_accepted(seeded_app: AppBuilder, local_ims: LocalIMS) -> None:
+    value = "a" * (16 * 1024)
+    local_ims.fail_next(status=200, body={"access_token": value, "expires_in": 3600})
+    app = seeded_app()
+
+    with app.app_context():
+        token = runtime_of(app).get_token(ORG)
+
+    assert token.access_token == value
 
 
 @pytest.mark.parametrize("timeout", [0, 0.5, 0.999, -1, -math.inf, math.nan])

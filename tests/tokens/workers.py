@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
+
+from flask import Flask
 
 from flask_adobe_admin_auth import AdobeAdminAuthError
 from flask_adobe_admin_auth.runtime import get_runtime
@@ -14,12 +17,18 @@ from .apps import build_app
 def fetch_tokens(
     config: dict[str, Any], orgs: list[str], threads: int, start: threading.Barrier
 ) -> list[tuple[str, str, str]]:
-    """Ask for every org's token from ``threads`` threads at once after ``start`` opens.
+    """Build an app from ``config`` and run :func:`fetch_in_threads` once ``start`` opens."""
+    app = build_app(config)
+    start.wait()
+    return fetch_in_threads(app, orgs, threads)
+
+
+def fetch_in_threads(app: Flask, orgs: Sequence[str], threads: int) -> list[tuple[str, str, str]]:
+    """Ask for every org's token from ``threads`` threads that start at once.
 
     :returns: one ``(requested org, token org or error class, token or error code)``
         per call.
     """
-    app = build_app(config)
     results: list[tuple[str, str, str]] = []
     lock = threading.Lock()
     local_start = threading.Barrier(threads)
@@ -37,7 +46,6 @@ def fetch_tokens(
             with lock:
                 results.append(outcome)
 
-    start.wait()
     workers = [threading.Thread(target=work, args=(offset,)) for offset in range(threads)]
     for worker in workers:
         worker.start()
