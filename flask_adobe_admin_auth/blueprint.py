@@ -68,7 +68,7 @@ def connect() -> ResponseReturnValue:
     settings = runtime.settings
     account_id = runtime.extension.load_account()
     if account_id is None:
-        logger.info("Connect rejected: nobody is signed in")
+        logger.info("Connect rejected: no account is signed in")
         return unauthorized()
 
     next_url = request.args.get("next")
@@ -181,11 +181,11 @@ def callback() -> ResponseReturnValue:
 
 @blueprint.post("/disconnect")
 def disconnect() -> ResponseReturnValue:
-    """Revoke the signed-in account's consent locally (Adobe is not told)."""
+    """Revoke the signed-in account's consent locally (Adobe is not notified)."""
     runtime = get_runtime()
     account_id = runtime.extension.load_account()
     if account_id is None:
-        logger.info("Disconnect rejected: nobody is signed in")
+        logger.info("Disconnect rejected: no account is signed in")
         return unauthorized()
 
     # No form of this app repeats a field. With two csrf_token values, a

@@ -52,7 +52,7 @@ class ConsentRejected(AdobeAdminAuthError):
     """A consent callback failed a check, so nothing was stored.
 
     ``code`` names the check, for example ``state_unknown`` or
-    ``id_token_expired``. ``status`` is the HTTP status to answer with.
+    ``id_token_expired``. ``status`` is the HTTP status of the response.
     """
 
     code = "consent_rejected"
@@ -73,7 +73,7 @@ class ConsentRejected(AdobeAdminAuthError):
 class TokenMintFailed(AdobeAdminAuthError):
     """IMS did not mint an access token for an org.
 
-    ``debug_id`` is the ``x-debug-id`` header of IMS's answer, which Adobe
+    ``debug_id`` is the ``x-debug-id`` header of the IMS response, which Adobe
     support asks for; ``status`` is the HTTP status IMS returned, if any.
     """
 
@@ -94,7 +94,7 @@ class TokenMintFailed(AdobeAdminAuthError):
 
 
 class IMSUnavailable(TokenMintFailed):
-    """IMS could not be reached or answered with a transient error after retries.
+    """IMS could not be reached or returned a transient error after retries.
 
     A transient failure never revokes a consent.
     """

@@ -131,7 +131,7 @@ class AdobeAdminAuth:
         """Register the response for requests that need a signed-in account but have none.
 
         Without one, the extension redirects to ``ADOBE_ADMIN_AUTH_LOGIN_ENDPOINT``
-        when it is set, and answers 401 otherwise.
+        when it is set, and responds with 401 otherwise.
         """
         self._unauthorized_handler = handler
         return handler
@@ -146,7 +146,7 @@ class AdobeAdminAuth:
         return selector
 
     def load_account(self) -> str | None:
-        """Call the account loader; an empty value means nobody is signed in.
+        """Call the account loader; an empty value means no account is signed in.
 
         :raises RuntimeError: when no account loader is registered.
         :raises TypeError: when the loader returns something other than a string or ``None``.
@@ -222,7 +222,7 @@ class AdobeAdminAuth:
         return get_runtime().active_consents(account_id)
 
     def revoke_consent(self, consent: Consent, *, reason: str = "revoked_locally") -> bool:
-        """Mark ``consent`` revoked here (Adobe is not told) and send ``consent_revoked``.
+        """Mark ``consent`` revoked here (Adobe is not notified) and send ``consent_revoked``.
 
         :returns: whether this call revoked it; ``False`` when it was revoked already.
         :raises ValueError: when ``reason`` is empty or longer than

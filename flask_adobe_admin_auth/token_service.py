@@ -3,9 +3,9 @@
 Reading a token costs a dictionary lookup while this process has a fresh
 copy, then one cache read (see :mod:`.token_cache`). When no fresh token
 exists, one thread per process leads the mint while the others wait on its
-``Future``, and across processes an atomic ``add`` in the shared cache (a
-lease that expires) lets one worker call IMS (see :mod:`.token_minter`)
-while the rest poll the cache for its outcome, token or error.
+``Future``. Across processes, an atomic ``add`` in the shared cache takes a
+lease that expires: one worker calls IMS (see :mod:`.token_minter`) while
+the rest poll the cache for its outcome, token or error.
 
 A token is refreshed ``TOKEN_REFRESH_MARGIN`` seconds before it expires.
 While one caller refreshes, the others keep using the old token, and when
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 #: Seconds a leader's failure stays readable for the workers that waited on it.
 OUTCOME_TIMEOUT = 10
 
-#: Longest safety margin, in seconds, between the end of a mint and the end of its lease.
+#: Maximum safety margin, in seconds, between the end of a mint and the end of its lease.
 MAX_LEASE_MARGIN = 1.0
 
 # Polling interval bounds, in seconds, while another worker holds the lease.
