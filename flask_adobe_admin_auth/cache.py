@@ -21,12 +21,14 @@ from cachelib import BaseCache, SimpleCache
 from cachelib.redis import RedisCache
 from cachelib.serializers import RedisSerializer
 
+from .config_reader import MAX_SECONDS
 from .errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
-# A value never stays longer than this, whatever timeout a caller requests.
-MAX_TIMEOUT = 30 * 24 * 3600
+# A value never stays longer than this, whatever timeout a caller requests. It equals
+# the longest duration a setting accepts, so no configured lifetime is shortened.
+MAX_TIMEOUT = MAX_SECONDS
 
 # Seconds between two warnings about an unreachable cache backend.
 _WARNING_INTERVAL = 10.0
