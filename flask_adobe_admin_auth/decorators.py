@@ -15,7 +15,13 @@ from typing import Any, TypeVar, cast
 from flask import g
 from flask.typing import ResponseReturnValue
 
-from .errors import ConfigurationError, ConsentRevokedError, IMSUnavailable, TokenMintFailed
+from .errors import (
+    ConfigurationError,
+    ConsentRevokedError,
+    IMSUnavailable,
+    NoActiveConsent,
+    TokenMintFailed,
+)
 from .models import Consent
 from .responses import connect_required, ims_unavailable, unauthorized
 from .runtime import Runtime, get_runtime
@@ -42,9 +48,9 @@ def requires_customer_token(view: F) -> F:
     """Run ``view`` with an access token for the signed-in account's Adobe org.
 
     Inside the view, :data:`current_consent` and :data:`current_token` are
-    set. When IMS rejects the org, its consent is revoked and the request is
-    answered as if there were no consent. When IMS is unreachable the answer
-    is 503 and the consent is left alone.
+    set. When IMS rejects the org, its consent is revoked and the response is
+    the same as without a consent. When IMS is unreachable the response is
+    503 and the consent is left alone.
     """
 
     def load() -> ResponseReturnValue | None:
@@ -56,6 +62,11 @@ def requires_customer_token(view: F) -> F:
         try:
             token = runtime.get_token(loaded.org_id)
         except ConsentRevokedError:
+            return connect_required()
+        except NoActiveConsent:
+            # This process still held the consent while another revoked it:
+            # the mint path checks the database and finds it gone.
+            logger.info("Consent of org %s was revoked elsewhere; asking to connect", loaded.org_id)
             return connect_required()
         except IMSUnavailable:
             return ims_unavailable()

@@ -111,8 +111,9 @@ class ConsentRevokedError(TokenMintFailed):
 class NoActiveConsent(AdobeAdminAuthError):
     """The account or org has no active consent to act on.
 
-    Raised by ``Runtime.require_active_org``, which the ``flask
-    adobe-admin-auth token`` command calls before it gets a token.
+    Raised by :meth:`AdobeAdminAuth.get_token` and the API session before a
+    mint for an org that has no active consent in the app, and by the ``flask
+    adobe-admin-auth token`` command.
     """
 
     code = "no_active_consent"

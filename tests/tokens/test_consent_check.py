@@ -95,3 +95,23 @@ def test_revocation_reaches_other_worker(make_app: AppBuilder, local_ims: LocalI
         runtime_of(second).get_token(ORG)
 
     assert local_ims.token_requests(ORG) == 1
+
+
+def test_view_after_revocation_elsewhere(seeded_app: AppBuilder, local_ims: LocalIMS) -> None:
+    app = seeded_app()
+    client = app.test_client()
+    client.get("/login/account-0")
+    assert client.get("/reports").status_code == 200
+    # Revoked in the database by another process: this one still holds the
+    # consent snapshot, and its token copy is dropped so the next view mints.
+    with app.app_context():
+        runtime = runtime_of(app)
+        for consent in runtime.store.active_consents_for_org(ORG):
+            runtime.store.revoke(consent.id, reason="disconnected")
+        runtime.tokens.invalidate(ORG)
+
+    response = client.get("/reports")
+
+    assert response.status_code == 302
+    assert "/adobe/connect" in response.headers["Location"]
+    assert local_ims.token_requests(ORG) == 1
