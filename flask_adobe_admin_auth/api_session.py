@@ -44,7 +44,7 @@ class AdobeAPISession(requests.Session):
             return response
 
         logger.info(
-            "Adobe API answered 401 for org %s (x-debug-id %s); minting a new token and "
+            "Adobe API returned 401 for org %s (x-debug-id %s); minting a new token and "
             "retrying once",
             self.org_id,
             response.headers.get("x-debug-id"),

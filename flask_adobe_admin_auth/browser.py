@@ -1,6 +1,6 @@
 """The browser binding cookie and the CSRF token derived from it.
 
-The cookie holds one random browser id, signed with the app's secret key, so
+The cookie contains one random browser id, signed with the app's secret key, so
 its size stays fixed however many consent flows a browser starts. A pending
 consent request stores a hash of that id; the callback must come from the
 same browser. Disconnect forms carry a CSRF token tied to the same id.
@@ -114,7 +114,7 @@ class BrowserBinding:
         return str(self._csrf_serializer().dumps(digest(browser_id)))
 
     def check_csrf_token(self, token: str | None) -> bool:
-        """Whether ``token`` was issued to this browser within the last day."""
+        """Return whether ``token`` was issued to this browser within the last day."""
         browser_id = self.current_browser_id()
         if not token or browser_id is None or len(token) > 512:
             return False

@@ -47,7 +47,7 @@ CACHE_ERRORS = _backend_errors()
 
 
 class JSONRedisSerializer(RedisSerializer):
-    """Stores values as JSON so that nobody with write access to Redis can plant a pickle."""
+    """A serializer that stores values as JSON, so that a Redis writer cannot plant a pickle."""
 
     def dumps(self, value: Any, protocol: int = 0) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()

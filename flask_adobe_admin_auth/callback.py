@@ -29,9 +29,9 @@ BOUNCE_PARAMETER = "adobe_admin_auth_bounce"
 # More pairs than any redirect from Adobe carries is garbage, not a callback.
 _MAX_QUERY_PAIRS = 32
 
-# The alphabet of each value. ``state`` is ours (base64url), an id_token is a
-# JWS in compact form (base64url segments joined by dots), and Adobe's error
-# codes are snake case; a generous printable set still leaves room for new ones.
+# The alphabet of each value. ``state`` is ours (base64url), and an id_token is
+# a JWS in compact form (base64url segments joined by dots). Adobe's error codes
+# are snake case, and a generous printable set leaves room for new ones.
 _ALPHABETS = {
     "state": re.compile(r"[A-Za-z0-9_-]+"),
     "admin_consent": re.compile(r"true|false"),
@@ -151,7 +151,7 @@ def check_binding(
         )
     if account_id is None:
         raise ConsentRejected(
-            "Nobody is signed in to finish this consent.",
+            "No account is signed in to finish this consent.",
             code="not_signed_in",
             status=401,
             account_id=pending.account_id,

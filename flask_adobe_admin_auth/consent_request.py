@@ -27,7 +27,7 @@ _TOKEN_BYTES = 32
 
 @dataclass(frozen=True)
 class PendingConsent:
-    """What the app remembered when it sent a browser to Adobe's consent screen."""
+    """The state an app keeps while a browser is on Adobe's consent screen."""
 
     nonce: str
     account_id: str

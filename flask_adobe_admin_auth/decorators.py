@@ -38,7 +38,7 @@ def requires_consent(view: F) -> F:
     """Run ``view`` only for a signed-in account with an active consent.
 
     Inside the view, :data:`current_consent` is that consent. Without an
-    account the unauthorized handler answers; without a consent a browser
+    account the unauthorized handler responds; without a consent a browser
     is sent to connect and a JSON client gets 403 with a ``connect_url``.
     """
     return _wrap(view, _check_consent)

@@ -21,7 +21,7 @@ ISSUER = ("https://ims-na1.adobelogin.com/ims", "https://ims-na1.adobelogin.com"
 #: Scopes requested on the consent screen and for every token.
 SCOPES = ("openid", "AdobeID")
 
-#: Where the consent blueprint is mounted.
+#: Mount point of the consent blueprint.
 URL_PREFIX = "/adobe"
 
 #: How long a started consent flow stays valid.

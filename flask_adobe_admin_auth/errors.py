@@ -74,7 +74,7 @@ class TokenMintFailed(AdobeAdminAuthError):
     """IMS did not mint an access token for an org.
 
     ``debug_id`` is the ``x-debug-id`` header of the IMS response, which Adobe
-    support asks for; ``status`` is the HTTP status IMS returned, if any.
+    support requests. ``status`` is the HTTP status IMS returned, if any.
     """
 
     code = "token_mint_failed"

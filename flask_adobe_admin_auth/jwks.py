@@ -146,7 +146,7 @@ class JWKSClient:
 
         keys = parse_key_set(raw)
         if keys is None:
-            logger.warning("JWKS from %s holds no usable RS256 key", self.url)
+            logger.warning("JWKS from %s contains no usable RS256 key", self.url)
             return self._keep_old_keys()
 
         self._cache.set(_CACHE_KEY, raw, timeout=self._cache_timeout)

@@ -37,7 +37,7 @@ code                       verdict        reason
 ``unauthorized_client``    configuration  The credential may not use this grant type,
                                           which is set up in the Developer Console.
 ``unsupported_grant_type`` configuration  The token URL or the grant type is wrong.
-``invalid_scope``          configuration  ``ADOBE_ADMIN_AUTH_SCOPES`` asks for scopes
+``invalid_scope``          configuration  ``ADOBE_ADMIN_AUTH_SCOPES`` requests scopes
                                           the credential does not have.
 ========================== ============== ===========================================
 

@@ -1,7 +1,7 @@
 """What the result pages tell a customer admin, for each way a consent flow can end.
 
 Adobe's error codes come first, then the app's own rejections. Each entry
-says what happened and what to do, in words an admin understands, and the
+states what happened and what to do, in words an admin understands, and the
 HTTP status of the page.
 """
 
@@ -121,7 +121,7 @@ IMS_UNAVAILABLE = Outcome(
     "Try again in a few minutes.",
 )
 
-#: The shared cache that holds pending consent requests cannot be reached.
+#: The shared cache that contains pending consent requests cannot be reached.
 CACHE_UNAVAILABLE = Outcome(
     503,
     "This app is temporarily unavailable",
@@ -130,7 +130,7 @@ CACHE_UNAVAILABLE = Outcome(
     "Try again in a few minutes; if it keeps failing, contact this app's support.",
 )
 
-#: Seconds a 503 page asks the client to wait, in its ``Retry-After`` header.
+#: Seconds a 503 page tells the client to wait, in its ``Retry-After`` header.
 RETRY_AFTER_SECONDS = 30
 
 #: No account is signed in and the app has no usable login endpoint. The same

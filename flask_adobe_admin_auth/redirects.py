@@ -16,7 +16,7 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 def is_safe_path(target: str | None, max_length: int) -> bool:
-    """Whether ``target`` is a relative path on this site, safe to redirect to.
+    """Return whether ``target`` is a relative path on this site, safe to redirect to.
 
     :param max_length: the longest target accepted, in characters
         (``ADOBE_ADMIN_AUTH_MAX_PARAM_LENGTH``).

@@ -25,7 +25,7 @@ _R = TypeVar("_R", bound=BaseResponse)
 
 
 def prefers_json() -> bool:
-    """Whether the client asked for JSON rather than HTML."""
+    """Return whether the client prefers JSON to HTML."""
     accept = request.accept_mimetypes
     best = accept.best_match(["text/html", "application/json"])
     if best == "application/json":
@@ -97,7 +97,7 @@ def endpoint_url(setting: str, endpoint: str, **values: Any) -> str | None:
 
 
 def unauthorized() -> ResponseReturnValue:
-    """Answer a request that needs a signed-in account but has none."""
+    """Respond to a request that needs a signed-in account but has none."""
     runtime = get_runtime()
     handler = runtime.extension.unauthorized_callback
     if handler is not None:

@@ -99,8 +99,8 @@ class TokenCache:
 
         The entry must decrypt, and its token must belong to ``org_id`` and
         carry the configured scopes. Anyone who can write to the shared cache
-        but lacks the encryption key cannot forge a token, but could copy
-        another org's entry under this key; the org and scope checks catch that.
+        but lacks the encryption key cannot forge a token. It could still copy
+        another org's entry under this key, which the org and scope checks catch.
         """
         payload = self._cache.try_get("token:" + key)
         if not isinstance(payload, dict):

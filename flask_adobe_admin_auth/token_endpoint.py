@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 #: The ``error`` code of a success response that carries no usable token.
 INVALID_TOKEN_RESPONSE = "invalid_token_response"
 
-#: Longest access token accepted, in characters; IMS tokens are about 1 to 2 KiB.
+#: Maximum length of an accepted access token, in characters. IMS tokens seen
+#: in public code are about 1 to 2 KiB (an estimate).
 MAX_ACCESS_TOKEN_LENGTH = 16 * 1024
 
 #: Longest ``Retry-After`` honoured, in seconds; a longer one is cut to this.
@@ -46,7 +47,7 @@ class TokenGrant:
 
 @dataclass(frozen=True)
 class TokenFailure:
-    """A failed attempt: ``status`` is ``None`` when no HTTP answer arrived."""
+    """A failed attempt: ``status`` is ``None`` when no HTTP response arrived."""
 
     status: int | None
     error: str | None

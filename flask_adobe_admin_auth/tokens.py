@@ -27,7 +27,7 @@ class AccessToken:
         return (self.expires_at - dt.datetime.now(dt.timezone.utc)).total_seconds()
 
     def is_expired(self, margin: float = 0) -> bool:
-        """Whether the token expires within ``margin`` seconds from now."""
+        """Return whether the token expires within ``margin`` seconds from now."""
         return self.expires_in <= margin
 
     @property

@@ -8,7 +8,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-# pyenv's shims answer only for the versions it selects: select every
+# pyenv's shims run only the versions it selects: select every
 # installed CPython 3.10 to 3.13 so that tox finds python3.10 ... python3.13.
 if command -v pyenv >/dev/null 2>&1; then
     versions=$(pyenv version-name)

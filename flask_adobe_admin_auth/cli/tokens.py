@@ -185,8 +185,8 @@ def _verify_org(runtime: Runtime, org_id: str) -> str:
 def _probe_org(settings: Settings, org_id: str) -> str:
     """Request a token for ``org_id`` and classify the response, changing nothing.
 
-    Unlike a mint, the probe does not retry transient failures. It asks a
-    second time only when the mint policy wants an org rejection confirmed.
+    Unlike a mint, the probe does not retry transient failures. It sends a
+    second request only when the mint policy requires an org rejection to be confirmed.
 
     :raises _ConfigurationRejected: when IMS rejects every client secret or
         the request's configuration, as a real mint would.

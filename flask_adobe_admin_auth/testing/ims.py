@@ -467,7 +467,7 @@ class LocalIMS:
             sleeps, then responds normally.
         :param endpoint: ``"token"``, ``"jwks"``, ``"consent"`` (``GET /consent``
             only) or ``"demo"``.
-        :param delay: seconds to sleep before answering.
+        :param delay: seconds to sleep before responding.
         :param body: JSON object, or ``str``/``bytes`` sent as they are. Default:
             an OAuth error such as ``{"error": "temporarily_unavailable"}``, or
             a gateway error ``{"error_code", "message"}`` on the demo API.

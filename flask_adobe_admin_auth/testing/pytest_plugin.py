@@ -15,7 +15,7 @@ from .ims import LocalIMS
 
 @pytest.fixture(scope="session")
 def local_ims_server() -> Iterator[LocalIMS]:
-    """A :class:`LocalIMS` started once per test session and stopped at its end.
+    """Start one :class:`LocalIMS` per test session and stop it at the end.
 
     Tests should use ``local_ims`` instead, which resets this server first.
     """
@@ -25,7 +25,7 @@ def local_ims_server() -> Iterator[LocalIMS]:
 
 @pytest.fixture
 def local_ims(local_ims_server: LocalIMS) -> LocalIMS:
-    """The session's :class:`LocalIMS`, reset to interactive consent with no faults,
+    """Return the session's :class:`LocalIMS`, reset to interactive consent with no faults,
     counters, consents or revocations left by earlier tests.
     """
     local_ims_server.reset()

@@ -50,7 +50,7 @@ def test_bounce_page_headers(flow: Flow, signed_in: requests.Session) -> None:
     connect = signed_in.get(f"{flow.url}/adobe/connect", allow_redirects=False)
     state = parse_qs(urlsplit(connect.headers["Location"]).query)["state"][0]
 
-    # A browser without cookies stands in for a SameSite=Strict redirect.
+    # A browser without cookies behaves like a SameSite=Strict redirect.
     response = flow.callback(None, {"state": state, "admin_consent": "true"})
 
     assert BOUNCE_PARAMETER in flow.bounce_target(response)

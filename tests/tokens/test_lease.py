@@ -64,7 +64,7 @@ def test_slow_mint_ends_before_lease(make_app: AppBuilder, local_ims: LocalIMS) 
         ADOBE_ADMIN_AUTH_MINT_WAIT_TIMEOUT=2,
         ADOBE_ADMIN_AUTH_HTTP_TIMEOUT=3.0,
     )
-    # IMS answers after 2.5 s: longer than the lease, shorter than HTTP_TIMEOUT.
+    # IMS responds after 2.5 s: longer than the lease, shorter than HTTP_TIMEOUT.
     local_ims.fail_next(status=None, delay=2.5)
     outcomes: list[tuple[str, float]] = []
     lock = threading.Lock()

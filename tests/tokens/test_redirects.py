@@ -27,7 +27,7 @@ AppBuilder = Callable[..., Flask]
 
 
 class Redirector:
-    """Answers every request with a redirect to ``target`` and counts the requests."""
+    """Respond to every request with a redirect to ``target`` and counts the requests."""
 
     def __init__(self, target: str, status: int) -> None:
         self.target = target
