@@ -191,12 +191,7 @@ def _probe_org(settings: Settings, org_id: str) -> str:
     :raises _ConfigurationRejected: when IMS rejects every client secret or
         the request's configuration, as a real mint would.
     """
-    endpoint = TokenEndpoint(
-        url=settings.token_url,
-        client_id=settings.client_id,
-        scope=settings.scope_param,
-        timeout=settings.http_timeout,
-    )
+    endpoint = TokenEndpoint.from_settings(settings)
     rejections_to_revoke = org_rejections_to_revoke(settings.org_rejection_errors)
     for secret in settings.client_secrets:
         rejections = 0
